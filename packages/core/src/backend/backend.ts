@@ -1,0 +1,137 @@
+/**
+ * Backend selection. TensorFlow.js keeps one global engine; this file decides
+ * which backend it runs on, registers what @lab needs on top of it (gradient
+ * functions, kernels the wasm backend lacks, the optional native accelerator),
+ * and reports the choice. Nothing here runs at import time.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { LabError } from '../errors.js';
+import { registerMissingKernels } from '../kernels/register.js';
+import { type AcceleratorStatus, loadNativeAccelerator } from './native.js';
+
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+/** The order tried when the caller states no preference. */
+export const DEFAULT_BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export interface InitBackendOptions {
+  /** One backend or an ordered list to try; the first that loads wins. Default: DEFAULT_BACKEND_ORDER. Also read from LAB_BACKEND. */
+  prefer?: BackendName | readonly BackendName[];
+  /** Use `@lab/core-native` on the wasm backend when it is installed and healthy. Default true; LAB_NATIVE=0 turns it off. */
+  native?: boolean;
+}
+
+export interface BackendInfo {
+  /** Which of our backend names runs. */
+  name: BackendName;
+  /** TensorFlow.js's own backend name (`tensorflow`, `wasm`, `cpu`). */
+  tfBackend: string;
+  /** Backends tried before this one and why each was passed over. */
+  skipped: { name: BackendName; reason: string }[];
+  /** wasm only: SIMD instructions in use. */
+  simd?: boolean;
+  /** The native accelerator (wasm only). */
+  accelerator: AcceleratorStatus;
+}
+
+let current: BackendInfo | undefined;
+let gradientsRegistered = false;
+
+/** What initBackend() chose, or undefined before it ran. */
+export function backendInfo(): BackendInfo | undefined {
+  return current;
+}
+
+function parsePreference(prefer: InitBackendOptions['prefer']): readonly BackendName[] {
+  const env = typeof process !== 'undefined' ? process.env.LAB_BACKEND : undefined;
+  const raw =
+    prefer ?? (env ? (env.split(',').map((s) => s.trim()) as BackendName[]) : DEFAULT_BACKEND_ORDER);
+  const list = typeof raw === 'string' ? [raw] : raw;
+  for (const name of list) {
+    if (!DEFAULT_BACKEND_ORDER.includes(name)) {
+      throw new LabError(
+        'BACKEND_UNKNOWN',
+        `unknown backend "${name}"; expected one of ${DEFAULT_BACKEND_ORDER.join(', ')}`,
+        {
+          name,
+        },
+      );
+    }
+  }
+  return list;
+}
+
+async function ensureGradients(): Promise<void> {
+  if (gradientsRegistered) return;
+  // tfjs-core's Node bundle registers no gradient functions; the union
+  // package's bundle does, into the same global registry.
+  await import('@tensorflow/tfjs');
+  gradientsRegistered = true;
+}
+
+async function tryLoad(name: BackendName): Promise<string> {
+  switch (name) {
+    case 'tensorflow-gpu':
+      await import(/* @vite-ignore */ '@tensorflow/tfjs-node-gpu' as string);
+      return 'tensorflow';
+    case 'tensorflow':
+      await import(/* @vite-ignore */ '@tensorflow/tfjs-node' as string);
+      return 'tensorflow';
+    case 'wasm':
+      await import('@tensorflow/tfjs-backend-wasm');
+      return 'wasm';
+    case 'cpu':
+      await import('@tensorflow/tfjs-backend-cpu');
+      return 'cpu';
+  }
+}
+
+/**
+ * Chooses and initialises the backend; safe to call again (switches backend).
+ *
+ * @example
+ * const info = await initBackend();            // best available
+ * const cpu = await initBackend({ prefer: 'cpu' });
+ * console.log(info.name, info.accelerator.enabled ? 'native on' : info.accelerator.reason);
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  const order = parsePreference(options.prefer);
+  await ensureGradients();
+  const skipped: BackendInfo['skipped'] = [];
+  for (const name of order) {
+    let tfName: string;
+    try {
+      tfName = await tryLoad(name);
+      const ok = await tf.setBackend(tfName);
+      if (!ok) throw new Error(`tf.setBackend('${tfName}') returned false`);
+      await tf.ready();
+    } catch (err) {
+      skipped.push({ name, reason: (err as Error).message.split('\n')[0] ?? String(err) });
+      continue;
+    }
+    registerMissingKernels(tfName);
+    const envNative = typeof process !== 'undefined' ? process.env.LAB_NATIVE : undefined;
+    const wantNative = options.native ?? envNative !== '0';
+    const accelerator: AcceleratorStatus =
+      tfName !== 'wasm'
+        ? { enabled: false, reason: `the accelerator serves the wasm backend, not ${tfName}` }
+        : wantNative
+          ? await loadNativeAccelerator()
+          : { enabled: false, reason: 'turned off (native: false or LAB_NATIVE=0)' };
+    current = {
+      name,
+      tfBackend: tfName,
+      skipped,
+      accelerator,
+      ...(tfName === 'wasm' ? { simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT') as boolean } : {}),
+    };
+    return current;
+  }
+  throw new LabError(
+    'BACKEND_UNAVAILABLE',
+    `no backend could be loaded: ${skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}`,
+    {
+      skipped,
+    },
+  );
+}

@@ -1,0 +1,19 @@
+/**
+ * @lab/core: the tensor substrate of the @lab method packages.
+ * The public API is exactly what this file exports.
+ */
+export * as tf from '@tensorflow/tfjs-core';
+export type { BackendInfo, BackendName, InitBackendOptions } from './backend/backend.js';
+
+// backend
+export { backendInfo, DEFAULT_BACKEND_ORDER, initBackend } from './backend/backend.js';
+export type { AcceleratorStatus } from './backend/native.js';
+export { formatShape, LabError } from './errors.js';
+// model contract
+export type { CausalLM, ForwardOptions, ForwardOutput, KVCache } from './model/types.js';
+export type { FeedForward, FeedForwardOutput } from './nn/feed-forward-types.js';
+export type { LoadStateDictOptions, StateDict } from './nn/module.js';
+// nn
+export { Module } from './nn/module.js';
+// position encodings
+export type { AttentionScoresContext, PositionEncoding } from './position/types.js';

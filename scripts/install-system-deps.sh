@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Debian packages the tests use: OpenBLAS (the native accelerator's BLAS) and
+# Jupyter (the notebooks run headless). Skipped when already present.
+set -euo pipefail
+need=()
+for pkg in libopenblas0-pthread jupyter-nbconvert python3-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-core; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing Debian packages: ${need[*]} (run as root or install them)" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
