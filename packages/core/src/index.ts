@@ -17,3 +17,15 @@ export type { LoadStateDictOptions, StateDict } from './nn/module.js';
 export { Module } from './nn/module.js';
 // position encodings
 export type { AttentionScoresContext, PositionEncoding } from './position/types.js';
+
+// ---- nn modules, position encodings, transformer, kernels (section: nn) ----
+
+// ---- training (section: train) ----
+
+// ---- generation (section: generate) ----
+
+// ---- tokenizers (section: tokenizers) ----
+
+// ---- checkpoints and safetensors (section: io) ----
+
+// ---- data: JSONL, RNG, batching (section: data) ----
