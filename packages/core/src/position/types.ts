@@ -13,6 +13,11 @@ export interface AttentionScoresContext {
   q: tf.Tensor4D;
   /** All keys attended to (cache + new) after any rotation: [batch, heads, kLen, headDim]. */
   k: tf.Tensor4D;
+  /**
+   * All values (cache + new): [batch, heads, kLen, headDim]. Optional for
+   * callers; CoPE's value gates (@lab/cope, `gate: { kind: 'value' }`) need it.
+   */
+  v?: tf.Tensor4D;
   /** Scaled scores q·kᵀ/√headDim before masking: [batch, heads, qLen, kLen]. */
   scores: tf.Tensor4D;
   /** 1 where query i may attend to key j (causal and padding), else 0: [batch|1, 1, qLen, kLen]. */
