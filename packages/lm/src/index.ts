@@ -1,0 +1,47 @@
+/**
+ * @lab/lm: one LanguageModel interface over local transformers and
+ * OpenAI-compatible servers. The public API is exactly what this file exports.
+ */
+
+export type {
+  ClientStats,
+  OpenAICompatibleConfig,
+  OpenAICompatibleConfigInput,
+} from './openai-compatible-model.js';
+export { OpenAICompatibleConfigSchema, OpenAICompatibleModel } from './openai-compatible-model.js';
+export type { BackoffOptions } from './retry.js';
+export { backoffDelay, retryAfterMs } from './retry.js';
+// providers
+export type { ScriptedModelOptions, ScriptRule } from './scripted-model.js';
+export { lastUserText, ScriptedModel } from './scripted-model.js';
+// server
+export type { OpenAIServer, ServeIntercept, ServeOpenAIOptionsInput } from './serve-openai.js';
+export { ServeOpenAIOptionsSchema, serveOpenAI } from './serve-openai.js';
+// interface and schemas
+export type {
+  ChatMessage,
+  ContentPart,
+  ContinuationLogProbs,
+  FinishReason,
+  GenerateOptions,
+  GenerateRequest,
+  GenerateRequestInput,
+  GenerateResult,
+  LanguageModel,
+  Sample,
+  TokenLogprob,
+} from './types.js';
+export {
+  ChatMessageSchema,
+  ContentPartSchema,
+  FinishReasonSchema,
+  GenerateRequestSchema,
+  GenerateResultSchema,
+  generateOne,
+  ImagePartSchema,
+  messageText,
+  parseRequests,
+  SampleSchema,
+  TextPartSchema,
+  TokenLogprobSchema,
+} from './types.js';
