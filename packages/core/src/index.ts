@@ -25,7 +25,36 @@ export type { AttentionScoresContext, PositionEncoding } from './position/types.
 // ---- generation (section: generate) ----
 
 // ---- tokenizers (section: tokenizers) ----
+export type { ByteTokenizerOptions } from './tokenizers/byte-tokenizer.js';
+export { ByteTokenizer } from './tokenizers/byte-tokenizer.js';
+export type { TiktokenTokenizerOptions } from './tokenizers/tiktoken-tokenizer.js';
+export { TiktokenTokenizer } from './tokenizers/tiktoken-tokenizer.js';
+export { tokenizerFromJSON } from './tokenizers/tokenizer-from-json.js';
+export type {
+  ByteTokenizerJSON,
+  SpecialTokensConfig,
+  TiktokenEncodingName,
+  TiktokenTokenizerJSON,
+  TokenizerJSON,
+  VocabTokenizerJSON,
+} from './tokenizers/tokenizer-json.js';
+export {
+  SpecialTokensConfigSchema,
+  TIKTOKEN_ENCODINGS,
+  TokenizerJSONSchema,
+} from './tokenizers/tokenizer-json.js';
+export type {
+  DecodeOptions,
+  EncodeOptions,
+  EncodingWithOffsets,
+  SpecialTokenRole,
+  Tokenizer,
+} from './tokenizers/types.js';
+export type { VocabFromCorpusOptions, VocabTokenizerOptions } from './tokenizers/vocab-tokenizer.js';
+export { DEFAULT_WORD_PATTERN, VocabTokenizer } from './tokenizers/vocab-tokenizer.js';
 
 // ---- checkpoints and safetensors (section: io) ----
 
 // ---- data: JSONL, RNG, batching (section: data) ----
+export type { RngSeed, RngState } from './data/rng.js';
+export { Rng } from './data/rng.js';
