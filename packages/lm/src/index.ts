@@ -3,6 +3,9 @@
  * OpenAI-compatible servers. The public API is exactly what this file exports.
  */
 
+// cache
+export type { CacheStats } from './cached-model.js';
+export { CachedModel, canonicalJson, sampleKey, writeFileAtomic } from './cached-model.js';
 export type {
   ClientStats,
   OpenAICompatibleConfig,

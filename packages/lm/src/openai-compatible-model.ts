@@ -122,7 +122,7 @@ export class OpenAICompatibleModel implements LanguageModel {
     options?: GenerateOptions,
   ): Promise<GenerateResult[]> {
     const parsed = parseRequests(requests);
-    parsed.forEach((r, i) => this.checkEndpoint(r, i));
+    for (const [i, r] of parsed.entries()) this.checkEndpoint(r, i);
     // One failure aborts the batch's other calls instead of leaving them running.
     const local = new AbortController();
     const signal = options?.signal ? AbortSignal.any([options.signal, local.signal]) : local.signal;

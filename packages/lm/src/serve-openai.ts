@@ -112,7 +112,7 @@ class Batcher {
         const batch = this.queue.splice(0, this.maxBatch);
         try {
           const results = await this.model.generate(batch.map((p) => p.request));
-          batch.forEach((p, i) => p.resolve(results[i]!));
+          for (const [i, p] of batch.entries()) p.resolve(results[i]!);
         } catch (err) {
           if (batch.length === 1) {
             batch[0]!.reject(err);
@@ -160,7 +160,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 
 function zodToHttp(error: z.ZodError): HttpError {
   const first = error.issues[0];
-  const param = first && first.path.length ? first.path.join('.') : null;
+  const param = first?.path.length ? first.path.join('.') : null;
   return new HttpError(400, z.prettifyError(error), 'invalid_request_error', param, 'invalid_value');
 }
 
