@@ -1,0 +1,82 @@
+/**
+ * The compiled N-API addon (native/addon.c), located from this file so that it
+ * loads the same way from src/ (workspace tests) and dist/ (published build).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** What native/addon.c exports. Offsets and batch strides are in bytes. */
+export interface NativeAddon {
+  /** dlopen()s a CBLAS library and binds it; throws with dlerror()'s text. */
+  open(path: string): { path: string; vendor: string; version: string };
+  /** Sets the library's thread count; returns the count in force, -1 if it has no control. */
+  setThreads(n: number): number;
+  /** Strided batched row-major sgemm: C[i] = alpha op(A[i]) op(B[i]) + beta C[i]. */
+  sgemm(
+    heap: ArrayBuffer,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    aOff: number,
+    lda: number,
+    aStride: number,
+    bOff: number,
+    ldb: number,
+    bStride: number,
+    beta: number,
+    cOff: number,
+    ldc: number,
+    cStride: number,
+    batch: number,
+  ): void;
+  /** out[j] = sum over rows of x[i, j] (ones^T X on BLAS). */
+  sumRows(heap: ArrayBuffer, xOff: number, rows: number, cols: number, outOff: number): void;
+  /** Copies rows idx[i] of x to out; false (nothing copied) when an index is out of range. */
+  gatherRows(
+    heap: ArrayBuffer,
+    xOff: number,
+    rows: number,
+    rowBytes: number,
+    idxOff: number,
+    n: number,
+    outOff: number,
+  ): boolean;
+}
+
+/** Where `node-gyp rebuild` puts the binary, relative to the package root. */
+export function defaultAddonPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return resolve(here, '..', 'build', 'Release', 'lab_native.node');
+}
+
+/**
+ * Loads the addon binary, or explains why it cannot.
+ *
+ * @example
+ * const r = loadAddon();
+ * if (!r.ok) console.log(r.reason);
+ */
+export function loadAddon(
+  path: string = defaultAddonPath(),
+): { ok: true; addon: NativeAddon } | { ok: false; reason: string } {
+  if (!existsSync(path)) {
+    return {
+      ok: false,
+      reason: `the native addon is not built (${path} is missing; run \`pnpm --filter @lab/core-native run build:addon\`, which needs a C compiler and Node's headers)`,
+    };
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    return { ok: true, addon: require(path) as NativeAddon };
+  } catch (err) {
+    return {
+      ok: false,
+      reason: `the native addon ${path} failed to load: ${(err as Error).message.split('\n')[0]}`,
+    };
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * @lab/core-native: an optional native accelerator for @lab/core's wasm
+ * backend. @lab/core's initBackend() loads it when installed; users rarely
+ * call it directly. The public API is exactly what this file exports.
+ */
+export type { NativeAddon } from './addon.js';
+export { defaultAddonPath, loadAddon } from './addon.js';
+export type { BlasInfo, BlasOptions, BlasResult } from './blas.js';
+export { BLAS_CANDIDATES, DEFAULT_MIN_GFLOPS, openBlas } from './blas.js';
+export type { AcceleratorOptions, AcceleratorReport } from './register.js';
+export { ACCELERATED_KERNELS, disableWasmAccelerator, enableWasmAccelerator } from './register.js';
