@@ -1,0 +1,24 @@
+/**
+ * @lab/reverse-train: reverse training against the reversal curse
+ * (Golovneva et al., arXiv:2403.13799). The public API is exactly what this
+ * file exports.
+ */
+
+// entity taggers
+export type { CompromiseEntityKind, CompromiseTaggerOptions, EntityTagger } from './entity-tagger.js';
+export { CompromiseTagger } from './entity-tagger.js';
+// reversal transforms
+export type { ReversalPlan } from './plan.js';
+export { mapSpansThroughPlan, planReversal, validateSpans } from './plan.js';
+export type { RandomContext, Reversal, ReversalInput, ReverseMode } from './reversal.js';
+export { parseReversal, ReversalSchema, reversalName } from './reversal.js';
+export type { Doc, DocView, ReverseDocOptions } from './reverse-doc.js';
+export { reverseDoc } from './reverse-doc.js';
+export type { ReverseIdsOptions } from './reverse-ids.js';
+export { reverseIds } from './reverse-ids.js';
+export type { ReversedWords, ReverseTextOptions, ReverseWordsOptions } from './reverse-text.js';
+export { reverseText, reverseWords } from './reverse-text.js';
+export type { GroupedIds, ReversibleTokenizer, TokenUnit } from './token-groups.js';
+export { encodeWords, groupTokenIds } from './token-groups.js';
+export type { Span, SplitText } from './words.js';
+export { charSpansToWordSpans, normalizeSpans, splitWords } from './words.js';
