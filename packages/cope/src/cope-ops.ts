@@ -82,7 +82,7 @@ export function interpolatedPositionLogits(
   return tf.tidy(() => {
     const z = integerPositionLogits(q, table); // [B, H, Tq, npos]
     const npos = z.shape[3];
-    const zFlat = tf.reshape(z, [-1]); // [B·H·Tq·npos]
+    const zFlat = tf.reshape(z, [-1]) as tf.Tensor1D; // [B·H·Tq·npos]
     const p = pb === b ? positions : (tf.broadcastTo(positions, [b, h, tq, tk]) as tf.Tensor4D);
     const w = tf.sub(p, tf.floor(p)); // [B, H, Tq, Tk]; floor has zero gradient, so w carries the gates' gradient
     const [zFloor, zCeil] = tf.unstack(gatherFloorCeil(zFlat, p, npos)); // 2 × [B, H, Tq, Tk]
@@ -110,14 +110,15 @@ function gatherFloorCeil(zFlat: tf.Tensor1D, p: tf.Tensor4D, npos: number): tf.T
     const ceilI = tf.add(tf.cast(tf.ceil(pos), 'int32'), rowBase);
     return tf.reshape(tf.stack([floorI, ceilI]), [-1]) as tf.Tensor1D; // [2·B·H·Tq·Tk]
   };
-  const op = tf.customGrad((z: tf.Tensor, pos: tf.Tensor, save: tf.GradSaveFunc) => {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [z, pos, save] = args as [tf.Tensor1D, tf.Tensor4D, tf.GradSaveFunc];
     save([pos]);
-    const value = tf.reshape(tf.gather(z, indices(pos as tf.Tensor4D)), [2, b, h, tq, tk]);
+    const value = tf.reshape(tf.gather(z, indices(pos)), [2, b, h, tq, tk]);
     return {
       value,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const idx = indices(saved[0] as tf.Tensor4D);
-        const dz = tf.unsortedSegmentSum(tf.reshape(dy as tf.Tensor, [-1]), idx, z.shape[0]);
+        const dz = tf.unsortedSegmentSum(tf.reshape(dy, [-1]), idx, z.shape[0]);
         return [dz, tf.zerosLike(pos)];
       },
     };
