@@ -7,6 +7,27 @@
 export type { CacheStats } from './cached-model.js';
 export { CachedModel, canonicalJson, sampleKey, writeFileAtomic } from './cached-model.js';
 export type {
+  Judge,
+  LMJudgeConfigInput,
+  PairwiseInput,
+  PairwiseJudgment,
+  PairwiseSample,
+  PairwiseTemplate,
+  PointwiseInput,
+  PointwiseJudgment,
+  PointwiseTemplate,
+} from './judge.js';
+export {
+  defaultPairwiseTemplate,
+  defaultPointwiseTemplate,
+  LMJudge,
+  LMJudgeConfigSchema,
+  majorityVerdict,
+} from './judge.js';
+// judge
+export type { ParseScoreOptions, Verdict } from './judge-parsers.js';
+export { parseScore, parseVerdict } from './judge-parsers.js';
+export type {
   ClientStats,
   OpenAICompatibleConfig,
   OpenAICompatibleConfigInput,
