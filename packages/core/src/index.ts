@@ -19,6 +19,42 @@ export { Module } from './nn/module.js';
 export type { AttentionScoresContext, PositionEncoding } from './position/types.js';
 
 // ---- nn modules, position encodings, transformer, kernels (section: nn) ----
+export type { RegisterKernelsOptions } from './kernels/register.js';
+export { transposedMatMulGradActive } from './kernels/register.js';
+export type { LayerKV } from './model/kv-cache.js';
+export { TransformerKVCache } from './model/kv-cache.js';
+export type { FeedForwardConfig, TransformerConfig, TransformerConfigInput } from './model/transformer-config.js';
+export { FeedForwardConfigSchema, TransformerConfigSchema } from './model/transformer-config.js';
+export type { FeedForwardFactory, PositionEncodingFactory, TransformerLMOptions } from './model/transformer-lm.js';
+export { TransformerLM } from './model/transformer-lm.js';
+export { GELU_SCALE, gelu, silu } from './nn/activations.js';
+export type { AttentionMask } from './nn/attention-mask.js';
+export { buildAttentionMask, MASKED_SCORE } from './nn/attention-mask.js';
+export type { AttentionConfig, AttentionForwardOptions, AttentionOptions } from './nn/attention.js';
+export { Attention, AttentionConfigSchema } from './nn/attention.js';
+export type { DropoutConfig } from './nn/dropout.js';
+export { Dropout, DropoutConfigSchema } from './nn/dropout.js';
+export type { EmbeddingConfig } from './nn/embedding.js';
+export { Embedding, EmbeddingConfigSchema } from './nn/embedding.js';
+export { normalInit } from './nn/init.js';
+export type { LayerNormConfig } from './nn/layer-norm.js';
+export { LayerNorm, LayerNormConfigSchema } from './nn/layer-norm.js';
+export type { LinearConfig } from './nn/linear.js';
+export { Linear, LinearConfigSchema } from './nn/linear.js';
+export type { MLPConfig } from './nn/mlp.js';
+export { MLP, MLPConfigSchema } from './nn/mlp.js';
+export type { RMSNormConfig } from './nn/rms-norm.js';
+export { RMSNorm, RMSNormConfigSchema } from './nn/rms-norm.js';
+export type { TransformerBlockConfig, TransformerBlockOptions, TransformerBlockOutput } from './nn/transformer-block.js';
+export { TransformerBlock, TransformerBlockConfigSchema } from './nn/transformer-block.js';
+export type { LearnedAbsolutePositionOptions } from './position/absolute.js';
+export { LearnedAbsolutePosition } from './position/absolute.js';
+export type { CorePositionConfig, PluginConfig, PositionConfig } from './position/config.js';
+export { CORE_POSITION_KINDS, PositionConfigSchema } from './position/config.js';
+export type { LearnedRelativePositionOptions } from './position/relative.js';
+export { LearnedRelativePosition } from './position/relative.js';
+export type { RotaryPositionOptions } from './position/rope.js';
+export { RotaryPosition } from './position/rope.js';
 
 // ---- training (section: train) ----
 

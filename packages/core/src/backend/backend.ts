@@ -109,7 +109,6 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       skipped.push({ name, reason: (err as Error).message.split('\n')[0] ?? String(err) });
       continue;
     }
-    registerMissingKernels(tfName);
     const envNative = typeof process !== 'undefined' ? process.env.LAB_NATIVE : undefined;
     const wantNative = options.native ?? envNative !== '0';
     const accelerator: AcceleratorStatus =
@@ -118,6 +117,8 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
         : wantNative
           ? await loadNativeAccelerator()
           : { enabled: false, reason: 'turned off (native: false or LAB_NATIVE=0)' };
+    // After the accelerator: which BatchMatMul gradient fits depends on it.
+    registerMissingKernels(tfName, { accelerator: accelerator.enabled });
     current = {
       name,
       tfBackend: tfName,
