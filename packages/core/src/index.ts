@@ -57,8 +57,31 @@ export type { RotaryPositionOptions } from './position/rope.js';
 export { RotaryPosition } from './position/rope.js';
 
 // ---- training (section: train) ----
+export type { AdamWConfig, ApplyGradientsOptions, Gradients, ParameterList } from './train/adamw.js';
+export { AdamW, AdamWConfigSchema } from './train/adamw.js';
+export { clipByGlobalNorm, clipCoefficient, globalNorm } from './train/clip.js';
+export { maskedCrossEntropy } from './train/cross-entropy.js';
+export type { LMBatch } from './train/lm-loss.js';
+export { nextTokenLoss } from './train/lm-loss.js';
+export type { ProgressMode } from './train/progress.js';
+export type { LearningRateSchedule, WarmupCosineConfig } from './train/schedule.js';
+export { constantSchedule, WarmupCosineConfigSchema, warmupCosineSchedule } from './train/schedule.js';
+export type { Metrics, StepInfo, TrainCallbacks, TrainConfig, TrainOptions, TrainResult } from './train/train.js';
+export { TrainConfigSchema, train } from './train/train.js';
 
 // ---- generation (section: generate) ----
+export type { GenerateConfig, GenerateOptions, GenerateResult, GuidanceOptions } from './generate/generate.js';
+export { GenerateConfigSchema, generate } from './generate/generate.js';
+export { ClassifierFreeGuidance, ContrastiveDecoding } from './generate/guidance.js';
+export type { SequenceLogProbs, SequenceLogProbsOptions } from './generate/log-probs.js';
+export { sequenceLogProbs } from './generate/log-probs.js';
+export { LogitsProcessorList } from './generate/processor-list.js';
+export { RepetitionPenaltyProcessor } from './generate/repetition-penalty.js';
+export { argmaxRow, sampleRow } from './generate/sampling.js';
+export { TemperatureProcessor } from './generate/temperature.js';
+export { TopKProcessor } from './generate/top-k.js';
+export { TopPProcessor } from './generate/top-p.js';
+export type { InputIds, LogitsProcessor, LogitsProcessorFn, TwoStreamProcessor } from './generate/types.js';
 
 // ---- tokenizers (section: tokenizers) ----
 export type { ByteTokenizerOptions } from './tokenizers/byte-tokenizer.js';

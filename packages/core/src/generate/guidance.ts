@@ -1,0 +1,63 @@
+/**
+ * Two-stream processors: classifier-free guidance (Ho & Salimans, 2022; used
+ * for token models by CM3Leon, Yu et al. 2023) and contrastive decoding (Li et
+ * al., 2023), in CM3Leon's top-k variant (CD-K).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { LabError } from '../errors.js';
+import type { InputIds, TwoStreamProcessor } from './types.js';
+
+/**
+ * logits = uncond + scale * (cond - uncond), with the conditional prompt as
+ * the primary stream and the unconditional one as the secondary stream.
+ * scale 1 is plain conditional decoding.
+ *
+ * @example
+ * await generate(model, condPrompts, { guidance: { prompts: uncondPrompts, combine: new ClassifierFreeGuidance(3) } });
+ */
+export class ClassifierFreeGuidance implements TwoStreamProcessor {
+  constructor(readonly scale: number) {
+    if (!Number.isFinite(scale))
+      throw new LabError('GENERATE_CONFIG', `guidance scale must be finite, got ${scale}`);
+  }
+
+  combine(_ids: InputIds, cond: tf.Tensor2D, uncond: tf.Tensor2D): tf.Tensor2D {
+    if (this.scale === 1) return cond;
+    return tf.add(uncond, tf.mul(tf.sub(cond, uncond), this.scale));
+  }
+}
+
+/**
+ * Contrastive decoding with a top-k plausibility set: the primary stream is
+ * the expert E, the secondary the amateur A. Tokens with p_E >= alpha * (k-th
+ * largest p_E) score log p_E - log p_A; all others are forbidden. k = 1 is Li
+ * et al.'s original rule (alpha times the maximum).
+ *
+ * @example
+ * await generate(model, prompts, { guidance: { prompts: weakPrompts, combine: new ContrastiveDecoding({ alpha: 0.1, k: 5 }) } });
+ */
+export class ContrastiveDecoding implements TwoStreamProcessor {
+  readonly alpha: number;
+  readonly k: number;
+
+  constructor(options: { alpha?: number; k?: number } = {}) {
+    this.alpha = options.alpha ?? 0.1;
+    this.k = options.k ?? 5;
+    if (!(this.alpha > 0 && this.alpha <= 1)) {
+      throw new LabError('GENERATE_CONFIG', `contrastive alpha needs 0 < alpha <= 1, got ${this.alpha}`);
+    }
+    if (!Number.isInteger(this.k) || this.k < 1) {
+      throw new LabError('GENERATE_CONFIG', `contrastive k must be a positive integer, got ${this.k}`);
+    }
+  }
+
+  combine(_ids: InputIds, expert: tf.Tensor2D, amateur: tf.Tensor2D): tf.Tensor2D {
+    const [batch, vocab] = expert.shape;
+    const logE = tf.logSoftmax(expert); // [batch, vocab]
+    const logA = tf.logSoftmax(amateur); // [batch, vocab]
+    const k = Math.min(this.k, vocab);
+    const kth = tf.slice(tf.topk(logE, k).values, [0, k - 1], [batch, 1]); // [batch, 1]
+    const plausible = tf.greaterEqual(logE, tf.add(kth, Math.log(this.alpha))); // [batch, vocab]
+    return tf.where(plausible, tf.sub(logE, logA), tf.fill([batch, vocab], Number.NEGATIVE_INFINITY));
+  }
+}
