@@ -113,6 +113,24 @@ export type { VocabFromCorpusOptions, VocabTokenizerOptions } from './tokenizers
 export { DEFAULT_WORD_PATTERN, VocabTokenizer } from './tokenizers/vocab-tokenizer.js';
 
 // ---- checkpoints and safetensors (section: io) ----
+export { writeFileAtomic } from './io/atomic.js';
+export type {
+  DecodedTensor,
+  EncodeSafetensorsOptions,
+  LoadedSafetensors,
+  RawTensor,
+} from './io/safetensors.js';
+export {
+  decodeSafetensors,
+  decodeTensorBytes,
+  encodeSafetensors,
+  parseSafetensors,
+  readSafetensors,
+  readSafetensorsHeader,
+  writeSafetensors,
+} from './io/safetensors.js';
+export type { SafetensorsDtype, SafetensorsEntry, SafetensorsHeader } from './io/safetensors-header.js';
+export { MAX_HEADER_BYTES, SAFETENSORS_DTYPES } from './io/safetensors-header.js';
 
 // ---- data: JSONL, RNG, batching (section: data) ----
 export type { RngSeed, RngState } from './data/rng.js';
