@@ -348,11 +348,11 @@ static napi_value js_gather_rows(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
-      {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_default, NULL},
-      {"sgemm", NULL, js_sgemm, NULL, NULL, NULL, napi_default, NULL},
-      {"sumRows", NULL, js_sum_rows, NULL, NULL, NULL, napi_default, NULL},
-      {"gatherRows", NULL, js_gather_rows, NULL, NULL, NULL, napi_default, NULL},
+      {"open", NULL, js_open, NULL, NULL, NULL, (napi_property_attributes)(napi_writable | napi_enumerable | napi_configurable), NULL},
+      {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, (napi_property_attributes)(napi_writable | napi_enumerable | napi_configurable), NULL},
+      {"sgemm", NULL, js_sgemm, NULL, NULL, NULL, (napi_property_attributes)(napi_writable | napi_enumerable | napi_configurable), NULL},
+      {"sumRows", NULL, js_sum_rows, NULL, NULL, NULL, (napi_property_attributes)(napi_writable | napi_enumerable | napi_configurable), NULL},
+      {"gatherRows", NULL, js_gather_rows, NULL, NULL, NULL, (napi_property_attributes)(napi_writable | napi_enumerable | napi_configurable), NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) {
     return NULL;

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LabError } from '../errors.js';
 import { registerMissingKernels } from '../kernels/register.js';
-import { type AcceleratorStatus, loadNativeAccelerator } from './native.js';
+import { type AcceleratorStatus, loadNativeAccelerator, nativeOff } from './native.js';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -116,7 +116,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
         ? { enabled: false, reason: `the accelerator serves the wasm backend, not ${tfName}` }
         : wantNative
           ? await loadNativeAccelerator()
-          : { enabled: false, reason: 'turned off (native: false or LAB_NATIVE=0)' };
+          : nativeOff('turned off (native: false or LAB_NATIVE=0)');
     // After the accelerator: which BatchMatMul gradient fits depends on it.
     registerMissingKernels(tfName, { accelerator: accelerator.enabled });
     current = {

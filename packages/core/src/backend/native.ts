@@ -115,8 +115,10 @@ export async function loadNativeAccelerator(options: LoadNativeOptions = {}): Pr
 
 /**
  * Puts the wasm backend's own kernels back if the accelerator had replaced
- * them (initBackend with `native: false` after a run with it on).
+ * them (initBackend with `native: false` after a run with it on), and returns
+ * the status that says why it is off.
  */
-export function unloadNativeAccelerator(): void {
+export function nativeOff(reason: string): AcceleratorStatus {
   loadedModule?.disableWasmAccelerator(tf);
+  return { enabled: false, reason };
 }
