@@ -52,6 +52,8 @@ export interface CopeOptions {
   sharedTable?: tf.Variable;
   /** An encoding whose `adjustScores` runs first (cope+rel: core's relative bias). */
   inner?: PositionEncoding;
+  /** Register `inner` as a sub-module (its parameters become this layer's). Default true; false when another module owns it. */
+  ownsInner?: boolean;
 }
 
 /**
@@ -96,7 +98,7 @@ export class CoPE extends Module implements PositionEncoding {
     }
     this.gateKey =
       this.config.gate.kind === 'separateKey' ? this.addParameter('gateKey', tf.eye(headDim)) : null;
-    if (this.inner) this.addModule('inner', this.inner);
+    if (this.inner && (options.ownsInner ?? true)) this.addModule('inner', this.inner);
   }
 
   /**

@@ -5,8 +5,9 @@
  */
 export type { CopeConfig, CopeConfigInput, CopeGate, CopeOptions } from './cope.js';
 export { CoPE, CopeConfigSchema, CopeGateSchema } from './cope.js';
+export type { CopePositionConfig, CopePositionConfigInput } from './cope-factory.js';
+export { CopePositionConfigSchema, copeFactory } from './cope-factory.js';
 export { contextualPositions, integerPositionLogits, interpolatedPositionLogits } from './cope-ops.js';
-
 // synthetic tasks
 export type { CountingConfig, CountingSample } from './tasks/counting.js';
 export {
