@@ -6,6 +6,22 @@
 // cache
 export type { CacheStats } from './cached-model.js';
 export { CachedModel, canonicalJson, sampleKey, writeFileAtomic } from './cached-model.js';
+// chat templates, formats, JSONL
+export type { ChatTemplate } from './chat-template.js';
+export { chatMLTemplate, plainChatTemplate } from './chat-template.js';
+export type { PreferencePair, SftExample } from './formats.js';
+export {
+  PreferencePairSchema,
+  readPreferenceJsonl,
+  readSftJsonl,
+  SftExampleSchema,
+  toConversational,
+  toStandard,
+  writePreferenceJsonl,
+  writeSftJsonl,
+} from './formats.js';
+export type { ReadJsonlOptions } from './jsonl.js';
+export { appendJsonl, readJsonl, writeJsonl } from './jsonl.js';
 export type {
   Judge,
   LMJudgeConfigInput,
@@ -33,6 +49,9 @@ export type {
   OpenAICompatibleConfigInput,
 } from './openai-compatible-model.js';
 export { OpenAICompatibleConfigSchema, OpenAICompatibleModel } from './openai-compatible-model.js';
+// pipelines
+export type { StageFailure, StageOptions, StageProgress, StageRecord, StageResult } from './pipeline.js';
+export { readStage, runStage } from './pipeline.js';
 export type { BackoffOptions } from './retry.js';
 export { backoffDelay, retryAfterMs } from './retry.js';
 // providers
