@@ -115,6 +115,22 @@ export { DEFAULT_WORD_PATTERN, VocabTokenizer } from './tokenizers/vocab-tokeniz
 // ---- checkpoints and safetensors (section: io) ----
 export { writeFileAtomic } from './io/atomic.js';
 export type {
+  CheckpointContents,
+  LoadCheckpointOptions,
+  LoadedCheckpoint,
+  SaveCheckpointOptions,
+} from './io/checkpoint.js';
+export {
+  CHECKPOINT_FORMAT,
+  CONFIG_FILE,
+  loadCheckpoint,
+  saveCheckpoint,
+  TOKENIZER_FILE,
+  WEIGHTS_FILE,
+} from './io/checkpoint.js';
+export type { LoadedModel, LoadModelOptions, SaveModelOptions } from './io/model-checkpoint.js';
+export { loadModel, saveModel } from './io/model-checkpoint.js';
+export type {
   DecodedTensor,
   EncodeSafetensorsOptions,
   LoadedSafetensors,
