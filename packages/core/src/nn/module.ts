@@ -124,7 +124,8 @@ export abstract class Module {
     }
     for (const [key, v] of own) {
       const t = dict[key];
-      if (t) v.assign(t);
+      // Assigning a variable to itself would free its own data first.
+      if (t && t.dataId !== v.dataId) v.assign(t);
     }
   }
 
