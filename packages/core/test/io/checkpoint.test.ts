@@ -197,11 +197,10 @@ describe('checkpoints', () => {
     for (let i = 0; i < a.length; i++) {
       const x = a[i]![1].dataSync() as Float32Array;
       const y = b[i]![1].dataSync() as Float32Array;
-      expect(
-        Buffer.from(y.buffer, y.byteOffset, y.byteLength).equals(
-          Buffer.from(x.buffer, x.byteOffset, x.byteLength),
-        ),
-      ).toBe(true);
+      // Bitwise: compare the raw bytes, not the float values.
+      expect(new Uint8Array(y.buffer, y.byteOffset, y.byteLength)).toEqual(
+        new Uint8Array(x.buffer, x.byteOffset, x.byteLength),
+      );
     }
     loaded.model.eval();
     const logits2 = tf.tidy(() => loaded.model.forward(tokens).logits);

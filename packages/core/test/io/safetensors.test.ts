@@ -17,11 +17,16 @@ import {
 
 /** A file assembled by hand from the published layout: u64 LE header length, JSON header, raw data. */
 function buildFile(header: string, dataHex: string, headerLength?: bigint): Uint8Array {
-  const h = Buffer.from(header, 'utf8');
-  const data = Buffer.from(dataHex.replace(/\s+/g, ''), 'hex');
-  const prefix = Buffer.alloc(8);
-  prefix.writeBigUInt64LE(headerLength ?? BigInt(h.length));
-  return new Uint8Array(Buffer.concat([prefix, h, data]));
+  const h = new TextEncoder().encode(header);
+  const hex = dataHex.replace(/\s+/g, '');
+  const data = Uint8Array.from({ length: hex.length / 2 }, (_, i) =>
+    Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16),
+  );
+  const out = new Uint8Array(8 + h.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, headerLength ?? BigInt(h.length), true);
+  out.set(h, 8);
+  out.set(data, 8 + h.length);
+  return out;
 }
 
 const HAND_HEADER = JSON.stringify({
