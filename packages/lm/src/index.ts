@@ -43,6 +43,9 @@ export {
 // judge
 export type { ParseScoreOptions, Verdict } from './judge-parsers.js';
 export { parseScore, parseVerdict } from './judge-parsers.js';
+// local models
+export type { LocalModelOptions } from './local-model.js';
+export { LocalModel } from './local-model.js';
 export type {
   ClientStats,
   OpenAICompatibleConfig,
