@@ -1,7 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { seededRandom } from '../../src/generate/rng.js';
-import { AdamW, LabError, type LMBatch, nextTokenLoss, type StepInfo, train } from '../../src/index.js';
+import {
+  AdamW,
+  LabError,
+  type LMBatch,
+  nextTokenLoss,
+  type StepInfo,
+  TransformerLM,
+  train,
+  warmupCosineSchedule,
+} from '../../src/index.js';
 import { ToyLM } from '../generate/toy-lm.js';
 import { describeBackends, expectClose } from '../helpers.js';
 
@@ -148,6 +157,35 @@ describeBackends('train()', () => {
     // The 7 batches never drawn stay with the generator; nothing of the loop's is left.
     expect(tf.memory().numTensors).toBe(start);
     optimizer.dispose();
+    model.dispose();
+  });
+
+  it('trains a TransformerLM (cosine schedule, clipping, accumulation) with a constant tensor count', async () => {
+    const model = new TransformerLM({
+      vocabSize: VOCAB,
+      dModel: 16,
+      nLayers: 1,
+      nHeads: 2,
+      maxSeqLen: 16,
+      seed: 1,
+    });
+    const counts: number[] = [];
+    const r = await train({
+      model,
+      steps: 40,
+      gradAccumSteps: 2,
+      maxGradNorm: 1,
+      data: countingBatches(5, 1000),
+      optimizer: { lr: warmupCosineSchedule({ peakLr: 0.02, warmupSteps: 5, totalSteps: 40 }) },
+      progress: 'none',
+      callbacks: { onStep: () => counts.push(tf.memory().numTensors) },
+    });
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    const first = r.losses.slice(0, 3).reduce((a, b) => a + b) / 3;
+    const last = r.losses.slice(-3).reduce((a, b) => a + b) / 3;
+    expect(last).toBeLessThan(first * 0.5);
+    expect(r.optimizer.decayedNames().every((n) => !n.includes('bias'))).toBe(true);
+    r.optimizer.dispose();
     model.dispose();
   });
 });
