@@ -163,6 +163,12 @@ function tokenize(src: string, lim: Limits): Token[] {
         if (src[i] === '+' || src[i] === '-') i++;
         while (i < src.length && /[0-9]/.test(src[i])) i++;
       }
+      // "1..2", "3.4.5", "12abc": a number glued to more number-ish text is one bad number.
+      if (/[0-9.A-Za-z_]/.test(src[i] ?? '')) {
+        let j = i;
+        while (j < src.length && /[0-9.A-Za-z_,]/.test(src[j])) j++;
+        fail('bad-number', `not a number: "${src.slice(start, j)}"`, [start, j]);
+      }
       const text = src.slice(start, i);
       const value = Rational.parse(text, { maxExponent: lim.maxExponent });
       if (!value) fail('bad-number', `not a number: "${text}"`, [start, i]);
