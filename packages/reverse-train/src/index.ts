@@ -7,13 +7,17 @@
 // entity taggers
 export type { CompromiseEntityKind, CompromiseTaggerOptions, EntityTagger } from './entity-tagger.js';
 export { CompromiseTagger } from './entity-tagger.js';
+// mixing and JSONL streaming
+export { readJsonlShards, writeJsonlStream } from './jsonl.js';
+export type { DocSource, MixConfig, MixConfigInput, MixCounts, MixedSample, MixOptions } from './mixer.js';
+export { countMix, MixConfigSchema, mixStream, planPasses, writeMixedJsonl } from './mixer.js';
 // reversal transforms
 export type { ReversalPlan } from './plan.js';
 export { mapSpansThroughPlan, planReversal, validateSpans } from './plan.js';
 export type { RandomContext, Reversal, ReversalInput, ReverseMode } from './reversal.js';
 export { parseReversal, ReversalSchema, reversalName } from './reversal.js';
 export type { Doc, DocView, ReverseDocOptions } from './reverse-doc.js';
-export { reverseDoc } from './reverse-doc.js';
+export { DocSchema, reverseDoc } from './reverse-doc.js';
 export type { ReverseIdsOptions } from './reverse-ids.js';
 export { reverseIds } from './reverse-ids.js';
 export type { ReversedWords, ReverseTextOptions, ReverseWordsOptions } from './reverse-text.js';

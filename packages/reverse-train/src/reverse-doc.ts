@@ -7,19 +7,20 @@
 
 import type { Tokenizer } from '@lab/core';
 import { LabError } from '@lab/core';
+import { z } from 'zod';
 import type { EntityTagger } from './entity-tagger.js';
 import { parseReversal, type Reversal, type ReversalInput } from './reversal.js';
 import { reverseWords } from './reverse-text.js';
 import { encodeWords } from './token-groups.js';
 import { charSpansToWordSpans, type Span, splitWords } from './words.js';
 
-/** A training document: text, an optional stable id, optional entity word spans. */
-export interface Doc {
-  id?: string | number;
-  text: string;
-  /** `[start, end)` word indices over `splitWords(text).words`. */
-  entities?: Array<[number, number]>;
-}
+/** A training document: text, an optional stable id, optional entity word spans `[start, end)` over `splitWords(text).words`. */
+export const DocSchema = z.object({
+  id: z.union([z.string(), z.number()]).optional(),
+  text: z.string(),
+  entities: z.array(z.tuple([z.number().int().min(0), z.number().int().min(0)])).optional(),
+});
+export type Doc = z.infer<typeof DocSchema>;
 
 export interface DocView {
   text: string;
