@@ -3,6 +3,16 @@
  * The public API is exactly what this file exports.
  */
 
+// training data and formats
+export type { Gsm8kDropReason, RewriteStats } from './data/build-chains.js';
+export { chainsFromWordProblems, fromGsm8k, rewriteGsm8k } from './data/build-chains.js';
+export type { ChainRecord, ProblemRecord, TimingRecord, TraceRecord } from './data/formats.js';
+export {
+  ChainRecordSchema,
+  ProblemRecordSchema,
+  TimingRecordSchema,
+  TraceRecordSchema,
+} from './data/formats.js';
 // parsing and the dependency graph
 export type { ChainGraph } from './graph.js';
 export { buildGraph } from './graph.js';
@@ -18,11 +28,9 @@ export type {
   ToolCall,
 } from './parser.js';
 export { DEFAULT_ARITHMETIC_FUNCS, parseChain, placeholderRegex } from './parser.js';
-
 // reification
 export type { CallOutcome, CallStatus, PlaceholderValue, Reification, ReifyOptions } from './reify.js';
 export { formatValue, reify } from './reify.js';
-
 // tools
 export type { Bm25SearchOptions, Bm25SearchTool, SearchDocument } from './tools/bm25-search.js';
 export { bm25SearchTool } from './tools/bm25-search.js';
