@@ -149,5 +149,11 @@ export type { SafetensorsDtype, SafetensorsEntry, SafetensorsHeader } from './io
 export { MAX_HEADER_BYTES, SAFETENSORS_DTYPES } from './io/safetensors-header.js';
 
 // ---- data: JSONL, RNG, batching (section: data) ----
+export type { PaddedBatch, PadOptions } from './data/batch.js';
+export { padBatch, padSequences, toLMBatch } from './data/batch.js';
+export type { EpochBatch, EpochBatchesOptions } from './data/epochs.js';
+export { epochBatches, epochOrder } from './data/epochs.js';
+export type { JsonlRecord, ReadJsonlOptions } from './data/jsonl.js';
+export { readJsonl, readJsonlAll, readJsonlRecords, writeJsonl } from './data/jsonl.js';
 export type { RngSeed, RngState } from './data/rng.js';
 export { Rng } from './data/rng.js';
