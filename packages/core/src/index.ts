@@ -70,6 +70,8 @@ export type { Metrics, StepInfo, TrainCallbacks, TrainConfig, TrainOptions, Trai
 export { TrainConfigSchema, train } from './train/train.js';
 
 // ---- generation (section: generate) ----
+export type { AllowedTokens } from './generate/allowed-tokens.js';
+export { AllowedTokensProcessor } from './generate/allowed-tokens.js';
 export type { GenerateConfig, GenerateOptions, GenerateResult, GuidanceOptions } from './generate/generate.js';
 export { GenerateConfigSchema, generate } from './generate/generate.js';
 export { ClassifierFreeGuidance, ContrastiveDecoding } from './generate/guidance.js';

@@ -9,11 +9,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { Rng } from '../data/rng.js';
 import { LabError } from '../errors.js';
 import type { CausalLM, KVCache } from '../model/types.js';
 import { LogitsProcessorList } from './processor-list.js';
 import { RepetitionPenaltyProcessor } from './repetition-penalty.js';
-import { deriveSeed, seededRandom } from './rng.js';
 import { argmaxRow, sampleRow } from './sampling.js';
 import { TemperatureProcessor } from './temperature.js';
 import { TopKProcessor } from './top-k.js';
@@ -246,7 +246,11 @@ export async function generate(
       ? new Stream(guidance.model!, guidance.prompts, config.padToken, config.useCache)
       : null;
   const models = secondary ? [model, secondary.model] : [model];
-  const rands = prompts.map((_, r) => seededRandom(deriveSeed(config.seed, r)));
+  const root = new Rng(config.seed);
+  const rands = prompts.map((_, r) => {
+    const rng = root.fork(r);
+    return () => rng.nextFloat();
+  });
   const stops = new Set(config.stopTokens);
   const tokens: number[][] = prompts.map(() => []);
   const finishReasons: ('stop' | 'length')[] = prompts.map(() => 'length');

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { seededRandom } from '../../src/generate/rng.js';
 import {
+  AllowedTokensProcessor,
   ClassifierFreeGuidance,
   ContrastiveDecoding,
   LogitsProcessorList,
@@ -12,6 +12,7 @@ import {
   TopPProcessor,
 } from '../../src/index.js';
 import { describeBackends, expectClose, expectNoLeak } from '../helpers.js';
+import { seededRandom } from './random.js';
 
 function randomLogits(seed: number, batch: number, vocab: number): Float32Array {
   const rand = seededRandom(seed);
@@ -136,6 +137,24 @@ describeBackends('logits processors', () => {
         }
       }
       tf.dispose([ct, ut]);
+    });
+  });
+
+  it('allowed tokens: only the listed ids or range survive', async () => {
+    const data = randomLogits(8, batch, vocab);
+    await expectNoLeak(() => {
+      const logits = tf.tensor2d(data, [batch, vocab]);
+      for (const allowed of [[2, 5, 9], { start: 3, end: 6 }]) {
+        const set = new Set(Array.isArray(allowed) ? allowed : [3, 4, 5]);
+        const out = read(() => new AllowedTokensProcessor(allowed).process(ids, logits));
+        for (let j = 0; j < out.length; j++) {
+          expect(out[j]).toBe(set.has(j % vocab) ? data[j] : Number.NEGATIVE_INFINITY);
+        }
+      }
+      expect(() => new AllowedTokensProcessor([vocab]).process(ids, logits)).toThrow(
+        expect.objectContaining({ code: 'GENERATE_CONFIG' }),
+      );
+      logits.dispose();
     });
   });
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { seededRandom } from '../../src/generate/rng.js';
 import { AdamW, constantSchedule } from '../../src/index.js';
+import { seededRandom } from '../generate/random.js';
 import { describeBackends, expectClose, expectNoLeak } from '../helpers.js';
 
 /** Plain JavaScript AdamW (PyTorch's formulation), float64. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { seededRandom } from '../../src/generate/rng.js';
 import { clipByGlobalNorm, clipCoefficient, globalNorm } from '../../src/index.js';
+import { seededRandom } from '../generate/random.js';
 import { describeBackends, expectClose, expectNoLeak } from '../helpers.js';
 
 describeBackends('global-norm clipping', () => {

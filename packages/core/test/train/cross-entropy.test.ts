@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { seededRandom } from '../../src/generate/rng.js';
 import { maskedCrossEntropy } from '../../src/index.js';
+import { seededRandom } from '../generate/random.js';
 import { describeBackends, expectClose, expectNoLeak } from '../helpers.js';
 
 function manualLoss(logits: Float64Array, targets: number[], mask: number[], vocab: number): number {

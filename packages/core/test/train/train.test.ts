@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { seededRandom } from '../../src/generate/rng.js';
 import {
   AdamW,
   LabError,
@@ -11,6 +10,7 @@ import {
   train,
   warmupCosineSchedule,
 } from '../../src/index.js';
+import { seededRandom } from '../generate/random.js';
 import { ToyLM } from '../generate/toy-lm.js';
 import { describeBackends, expectClose } from '../helpers.js';
 
