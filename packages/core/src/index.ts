@@ -88,6 +88,7 @@ export type { InputIds, LogitsProcessor, LogitsProcessorFn, TwoStreamProcessor }
 // ---- tokenizers (section: tokenizers) ----
 export type { ByteTokenizerOptions } from './tokenizers/byte-tokenizer.js';
 export { ByteTokenizer } from './tokenizers/byte-tokenizer.js';
+export { StreamingDecoder } from './tokenizers/streaming-decoder.js';
 export type { TiktokenTokenizerOptions } from './tokenizers/tiktoken-tokenizer.js';
 export { TiktokenTokenizer } from './tokenizers/tiktoken-tokenizer.js';
 export { tokenizerFromJSON } from './tokenizers/tokenizer-from-json.js';
