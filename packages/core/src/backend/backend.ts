@@ -69,6 +69,24 @@ async function ensureGradients(): Promise<void> {
   gradientsRegistered = true;
 }
 
+type ProcessEvent = 'uncaughtException' | 'unhandledRejection';
+const PROCESS_EVENTS: ProcessEvent[] = ['uncaughtException', 'unhandledRejection'];
+
+function processListeners(): Map<ProcessEvent, Function[]> {
+  const out = new Map<ProcessEvent, Function[]>();
+  if (typeof process === 'undefined' || typeof process.listeners !== 'function') return out;
+  for (const event of PROCESS_EVENTS) out.set(event, [...process.listeners(event)]);
+  return out;
+}
+
+function removeAddedListeners(before: Map<ProcessEvent, Function[]>): void {
+  for (const [event, old] of before) {
+    for (const listener of process.listeners(event)) {
+      if (!old.includes(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+}
+
 async function tryLoad(name: BackendName): Promise<string> {
   switch (name) {
     case 'tensorflow-gpu':
@@ -102,13 +120,21 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     let tfName: string;
     try {
       tfName = await tryLoad(name);
+      const listenersBefore = processListeners();
       const ok = await tf.setBackend(tfName);
+      // The wasm backend's Emscripten module installs process handlers that
+      // rethrow every uncaught error from inside its minified source, which
+      // then prints megabytes of code instead of the error. Take them out.
+      removeAddedListeners(listenersBefore);
       if (!ok) throw new Error(`tf.setBackend('${tfName}') returned false`);
       await tf.ready();
     } catch (err) {
       skipped.push({ name, reason: (err as Error).message.split('\n')[0] ?? String(err) });
       continue;
     }
+    // Before the accelerator too: it keeps the kernels it replaces (our
+    // UnsortedSegmentSum among them) as fallbacks, so they must exist first.
+    registerMissingKernels(tfName);
     const envNative = typeof process !== 'undefined' ? process.env.LAB_NATIVE : undefined;
     const wantNative = options.native ?? envNative !== '0';
     const accelerator: AcceleratorStatus =
