@@ -7,8 +7,18 @@
 // entity taggers
 export type { CompromiseEntityKind, CompromiseTaggerOptions, EntityTagger } from './entity-tagger.js';
 export { CompromiseTagger } from './entity-tagger.js';
+// task generators and leakage check
+export type { BiosConfig, BiosTask, Person } from './generators/bios.js';
+export { BiosConfigSchema, generateBios } from './generators/bios.js';
+export type { Part } from './generators/compose.js';
+export { composeDoc } from './generators/compose.js';
+export type { SymbolicConfig, SymbolicPair, SymbolicTask } from './generators/symbolic.js';
+export { generateSymbolic, SYMBOLIC_RELATIONS, SymbolicConfigSchema } from './generators/symbolic.js';
+export type { QAItem, TaskData } from './generators/types.js';
 // mixing and JSONL streaming
 export { readJsonlShards, writeJsonlStream } from './jsonl.js';
+export type { Leak } from './leakage.js';
+export { findLeaks } from './leakage.js';
 export type { DocSource, MixConfig, MixConfigInput, MixCounts, MixedSample, MixOptions } from './mixer.js';
 export { countMix, MixConfigSchema, mixStream, planPasses, writeMixedJsonl } from './mixer.js';
 // reversal transforms
