@@ -13,6 +13,10 @@ export {
   TimingRecordSchema,
   TraceRecordSchema,
 } from './data/formats.js';
+// inference: CoAModel, pipelined and interleaved executors, prompts
+export type { CoAModelConfig, CoAQuestion, CoAResult, ExecutorRun } from './executor/coa-model.js';
+export { CoAModel, CoAModelConfigSchema } from './executor/coa-model.js';
+export { FEW_SHOT_EXEMPLARS, fewShotPrompt, trainingPrompt } from './executor/prompts.js';
 // parsing and the dependency graph
 export type { ChainGraph } from './graph.js';
 export { buildGraph } from './graph.js';

@@ -86,6 +86,12 @@ export interface ReifyOptions {
   parse?: ParseChainOptions;
   /** Clock (ms); default `performance.now`. */
   now?: () => number;
+  /**
+   * Simulated latency of the math tool per call, in ms (default 0). Math calls
+   * of one level wait together, levels one after another, as an external
+   * solver service would (used by the timing benchmarks).
+   */
+  mathLatencyMs?: number;
 }
 
 /** Formats an exact value: integers and terminating decimals exactly, others to 6 places. */
@@ -217,6 +223,24 @@ export async function reify(chain: string | ParsedChain, options: ReifyOptions =
     if (ready.length === 0 || options.signal?.aborted) break;
     for (const c of ready) started.add(c.id);
     await Promise.all(ready.map((c) => limit(() => runTool(c))));
+  }
+
+  // Simulated math-tool latency: one wait per level of math calls.
+  const mathLatency = options.mathLatencyMs ?? 0;
+  if (mathLatency > 0 && mathCalls.length > 0) {
+    const levels = [...new Set(mathCalls.map((c) => graph.level.get(c.id) ?? 0))].sort((x, y) => x - y);
+    for (const lv of levels) {
+      const start = now() - t0;
+      await new Promise((r) => setTimeout(r, mathLatency));
+      const end = now() - t0;
+      for (const c of mathCalls) {
+        if ((graph.level.get(c.id) ?? 0) !== lv) continue;
+        const out = outcomes.get(c.id)!;
+        out.tStartMs = start;
+        out.tEndMs = end;
+        toolMs += end - start;
+      }
+    }
   }
 
   // Math outcomes from the final solve.
