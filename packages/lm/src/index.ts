@@ -9,6 +9,8 @@ export { CachedModel, canonicalJson, sampleKey, writeFileAtomic } from './cached
 // chat templates, formats, JSONL
 export type { ChatTemplate } from './chat-template.js';
 export { chatMLTemplate, plainChatTemplate } from './chat-template.js';
+export type { DpoOptions, PreferenceMetrics } from './dpo.js';
+export { DpoLossConfigSchema, dpo, preferenceMetrics } from './dpo.js';
 export type { PreferencePair, SftExample } from './formats.js';
 export {
   PreferencePairSchema,
@@ -63,6 +65,11 @@ export { lastUserText, ScriptedModel } from './scripted-model.js';
 // server
 export type { OpenAIServer, ServeIntercept, ServeOpenAIOptionsInput } from './serve-openai.js';
 export { ServeOpenAIOptionsSchema, serveOpenAI } from './serve-openai.js';
+export type { SftOptions } from './sft.js';
+export { completionLoss, sft } from './sft.js';
+// training local models
+export type { EncodedRow, TrainingOptionsInput, TrainingRun } from './train-data.js';
+export { TrainingOptionsSchema } from './train-data.js';
 // interface and schemas
 export type {
   ChatMessage,
