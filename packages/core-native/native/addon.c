@@ -346,13 +346,239 @@ static napi_value js_gather_rows(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* Reads `count` int64 arguments after the heap (argv[1..count]). */
+static int get_args(napi_env env, napi_callback_info info, size_t count, uint8_t **heap, int64_t *len,
+                    napi_value *argv, int64_t *out) {
+  size_t argc = count + 1;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != count + 1) return 0;
+  if (!get_buffer(env, argv[0], heap, len)) return 0;
+  for (size_t i = 0; i < count; i++) {
+    if (!get_i64(env, argv[i + 1], &out[i])) return 0;
+  }
+  return 1;
+}
+
+/* True when n float32/int32 values at byte offset off lie in the buffer. */
+static int span_ok(int64_t off, int64_t n, int64_t len) {
+  return off >= 0 && n >= 0 && (off & 3) == 0 && off + n * 4 <= len;
+}
+
+/* scatterAddRows(heap, xOff, n, cols, idxOff, numSegments, outOff):
+ * out = zeros[numSegments, cols]; out[idx[i]] += x[i] for ids in range (others
+ * are dropped, as TensorFlow's UnsortedSegmentSum does). */
+static napi_value js_scatter_add_rows(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  int64_t a[6];
+  uint8_t *heap;
+  int64_t len;
+  if (!get_args(env, info, 6, &heap, &len, argv, a)) {
+    napi_throw_type_error(env, "LAB_NATIVE_ARGS",
+                          "scatterAddRows(heap, xOff, n, cols, idxOff, numSegments, outOff)");
+    return NULL;
+  }
+  int64_t xoff = a[0], n = a[1], cols = a[2], ioff = a[3], segs = a[4], ooff = a[5];
+  if (n < 0 || cols < 0 || segs < 0 || !span_ok(xoff, n * cols, len) || !span_ok(ioff, n, len) ||
+      !span_ok(ooff, segs * cols, len)) {
+    return throw_range(env, "scatterAddRows: an operand lies outside the buffer");
+  }
+  float *out = (float *)(heap + ooff);
+  const float *x = (const float *)(heap + xoff);
+  const int32_t *idx = (const int32_t *)(heap + ioff);
+  memset(out, 0, (size_t)(segs * cols) * 4);
+  for (int64_t i = 0; i < n; i++) {
+    int32_t id = idx[i];
+    if (id < 0 || id >= segs) continue;
+    float *dst = out + (int64_t)id * cols;
+    const float *src = x + i * cols;
+    for (int64_t j = 0; j < cols; j++) dst[j] += src[j];
+  }
+  return NULL;
+}
+
+/* GELU, tanh approximation, as x * sigmoid(c (x + a x^3)) with c = 2 sqrt(2/pi):
+ * 0.5 (1 + tanh z) = sigmoid(2 z) exactly. */
+#define GELU_A 0.044715f
+#define GELU_C 1.5957691216057308f
+
+/* gelu(heap, xOff, n, outOff) */
+static napi_value js_gelu(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int64_t a[3];
+  uint8_t *heap;
+  int64_t len;
+  if (!get_args(env, info, 3, &heap, &len, argv, a)) {
+    napi_throw_type_error(env, "LAB_NATIVE_ARGS", "gelu(heap, xOff, n, outOff)");
+    return NULL;
+  }
+  if (!span_ok(a[0], a[1], len) || !span_ok(a[2], a[1], len)) {
+    return throw_range(env, "gelu: an operand lies outside the buffer");
+  }
+  const float *x = (const float *)(heap + a[0]);
+  float *y = (float *)(heap + a[2]);
+  for (int64_t i = 0; i < a[1]; i++) {
+    float v = x[i];
+    float u = GELU_C * (v + GELU_A * v * v * v);
+    y[i] = v / (1.0f + expf(-u));
+  }
+  return NULL;
+}
+
+/* geluGrad(heap, dyOff, xOff, n, dxOff): dx = dy * d gelu(x) / dx. */
+static napi_value js_gelu_grad(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int64_t a[4];
+  uint8_t *heap;
+  int64_t len;
+  if (!get_args(env, info, 4, &heap, &len, argv, a)) {
+    napi_throw_type_error(env, "LAB_NATIVE_ARGS", "geluGrad(heap, dyOff, xOff, n, dxOff)");
+    return NULL;
+  }
+  int64_t n = a[2];
+  if (!span_ok(a[0], n, len) || !span_ok(a[1], n, len) || !span_ok(a[3], n, len)) {
+    return throw_range(env, "geluGrad: an operand lies outside the buffer");
+  }
+  const float *dy = (const float *)(heap + a[0]);
+  const float *x = (const float *)(heap + a[1]);
+  float *dx = (float *)(heap + a[3]);
+  for (int64_t i = 0; i < n; i++) {
+    float v = x[i];
+    float u = GELU_C * (v + GELU_A * v * v * v);
+    float s = 1.0f / (1.0f + expf(-u));
+    float du = GELU_C * (1.0f + 3.0f * GELU_A * v * v);
+    dx[i] = dy[i] * (s + v * s * (1.0f - s) * du);
+  }
+  return NULL;
+}
+
+/* Row mean and 1/sqrt(var + eps) (biased variance), accumulated in double. */
+static void row_stats(const float *x, int64_t cols, float eps, float *mean, float *rstd) {
+  double s = 0.0;
+  for (int64_t j = 0; j < cols; j++) s += x[j];
+  double m = s / (double)cols;
+  double v = 0.0;
+  for (int64_t j = 0; j < cols; j++) {
+    double d = x[j] - m;
+    v += d * d;
+  }
+  *mean = (float)m;
+  *rstd = (float)(1.0 / sqrt(v / (double)cols + (double)eps));
+}
+
+/* layerNorm(heap, xOff, rows, cols, gammaOff, betaOff (-1: none), eps*1e12, outOff)
+ * y = (x - mean) * rstd * gamma + beta over the last axis. eps travels as an
+ * integer number of 1e-12 units so every argument is an exact integer. */
+static napi_value js_layer_norm(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  int64_t a[7];
+  uint8_t *heap;
+  int64_t len;
+  if (!get_args(env, info, 7, &heap, &len, argv, a)) {
+    napi_throw_type_error(env, "LAB_NATIVE_ARGS",
+                          "layerNorm(heap, xOff, rows, cols, gammaOff, betaOff, epsPico, outOff)");
+    return NULL;
+  }
+  int64_t xoff = a[0], rows = a[1], cols = a[2], goff = a[3], boff = a[4], ooff = a[6];
+  float eps = (float)((double)a[5] * 1e-12);
+  if (rows < 0 || cols <= 0 || !span_ok(xoff, rows * cols, len) || !span_ok(ooff, rows * cols, len) ||
+      !span_ok(goff, cols, len) || (boff != -1 && !span_ok(boff, cols, len))) {
+    return throw_range(env, "layerNorm: an operand lies outside the buffer");
+  }
+  const float *g = (const float *)(heap + goff);
+  const float *b = boff == -1 ? NULL : (const float *)(heap + boff);
+  for (int64_t r = 0; r < rows; r++) {
+    const float *x = (const float *)(heap + xoff) + r * cols;
+    float *y = (float *)(heap + ooff) + r * cols;
+    float mean, rstd;
+    row_stats(x, cols, eps, &mean, &rstd);
+    for (int64_t j = 0; j < cols; j++) {
+      float v = (x[j] - mean) * rstd * g[j];
+      y[j] = b ? v + b[j] : v;
+    }
+  }
+  return NULL;
+}
+
+/* layerNormGrad(heap, dyOff, xOff, rows, cols, gammaOff, epsPico, dxOff, dgammaOff, dbetaOff (-1: none))
+ * dx = rstd (g - mean(g) - xhat mean(g xhat)) with g = dy * gamma;
+ * dgamma = sum_rows dy xhat; dbeta = sum_rows dy. */
+static napi_value js_layer_norm_grad(napi_env env, napi_callback_info info) {
+  napi_value argv[10];
+  int64_t a[9];
+  uint8_t *heap;
+  int64_t len;
+  if (!get_args(env, info, 9, &heap, &len, argv, a)) {
+    napi_throw_type_error(env, "LAB_NATIVE_ARGS",
+                          "layerNormGrad(heap, dyOff, xOff, rows, cols, gammaOff, epsPico, dxOff, "
+                          "dgammaOff, dbetaOff)");
+    return NULL;
+  }
+  int64_t dyoff = a[0], xoff = a[1], rows = a[2], cols = a[3], goff = a[4], dxoff = a[6],
+          dgoff = a[7], dboff = a[8];
+  float eps = (float)((double)a[5] * 1e-12);
+  if (rows < 0 || cols <= 0 || !span_ok(dyoff, rows * cols, len) ||
+      !span_ok(xoff, rows * cols, len) || !span_ok(dxoff, rows * cols, len) ||
+      !span_ok(goff, cols, len) || !span_ok(dgoff, cols, len) ||
+      (dboff != -1 && !span_ok(dboff, cols, len))) {
+    return throw_range(env, "layerNormGrad: an operand lies outside the buffer");
+  }
+  const float *gamma = (const float *)(heap + goff);
+  float *dg = (float *)(heap + dgoff);
+  float *db = dboff == -1 ? NULL : (float *)(heap + dboff);
+  double *acc_g = (double *)calloc((size_t)cols * 2, sizeof(double));
+  if (acc_g == NULL) {
+    napi_throw_error(env, "LAB_NATIVE_OOM", "layerNormGrad: out of memory");
+    return NULL;
+  }
+  double *acc_b = acc_g + cols;
+  for (int64_t r = 0; r < rows; r++) {
+    const float *x = (const float *)(heap + xoff) + r * cols;
+    const float *dy = (const float *)(heap + dyoff) + r * cols;
+    float *dx = (float *)(heap + dxoff) + r * cols;
+    float mean, rstd;
+    row_stats(x, cols, eps, &mean, &rstd);
+    double sum_g = 0.0, sum_gx = 0.0;
+    for (int64_t j = 0; j < cols; j++) {
+      float xhat = (x[j] - mean) * rstd;
+      float gj = dy[j] * gamma[j];
+      sum_g += gj;
+      sum_gx += (double)gj * xhat;
+      acc_g[j] += (double)dy[j] * xhat;
+      acc_b[j] += dy[j];
+    }
+    float mg = (float)(sum_g / (double)cols);
+    float mgx = (float)(sum_gx / (double)cols);
+    for (int64_t j = 0; j < cols; j++) {
+      float xhat = (x[j] - mean) * rstd;
+      dx[j] = rstd * (dy[j] * gamma[j] - mg - xhat * mgx);
+    }
+  }
+  for (int64_t j = 0; j < cols; j++) {
+    dg[j] = (float)acc_g[j];
+    if (db) db[j] = (float)acc_b[j];
+  }
+  free(acc_g);
+  return NULL;
+}
+
+/* Writable and configurable, so tests can wrap a method to count calls. */
+#define METHOD(name, fn)                                                                           \
+  {                                                                                                \
+    name, NULL, fn, NULL, NULL, NULL,                                                              \
+        (napi_property_attributes)(napi_writable | napi_enumerable | napi_configurable), NULL      \
+  }
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"open", NULL, js_open, NULL, NULL, NULL, (napi_property_attributes)(napi_writable | napi_enumerable | napi_configurable), NULL},
-      {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, (napi_property_attributes)(napi_writable | napi_enumerable | napi_configurable), NULL},
-      {"sgemm", NULL, js_sgemm, NULL, NULL, NULL, (napi_property_attributes)(napi_writable | napi_enumerable | napi_configurable), NULL},
-      {"sumRows", NULL, js_sum_rows, NULL, NULL, NULL, (napi_property_attributes)(napi_writable | napi_enumerable | napi_configurable), NULL},
-      {"gatherRows", NULL, js_gather_rows, NULL, NULL, NULL, (napi_property_attributes)(napi_writable | napi_enumerable | napi_configurable), NULL},
+      METHOD("open", js_open),
+      METHOD("setThreads", js_set_threads),
+      METHOD("sgemm", js_sgemm),
+      METHOD("sumRows", js_sum_rows),
+      METHOD("gatherRows", js_gather_rows),
+      METHOD("scatterAddRows", js_scatter_add_rows),
+      METHOD("gelu", js_gelu),
+      METHOD("geluGrad", js_gelu_grad),
+      METHOD("layerNorm", js_layer_norm),
+      METHOD("layerNormGrad", js_layer_norm_grad),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) {
     return NULL;

@@ -46,6 +46,44 @@ export interface NativeAddon {
     n: number,
     outOff: number,
   ): boolean;
+  /** out = zeros[numSegments, cols]; out[idx[i]] += x[i] (ids out of range dropped). */
+  scatterAddRows(
+    heap: ArrayBuffer,
+    xOff: number,
+    n: number,
+    cols: number,
+    idxOff: number,
+    numSegments: number,
+    outOff: number,
+  ): void;
+  /** y = x sigmoid(c (x + 0.044715 x^3)), c = 2 sqrt(2/pi) (tanh-approximation GELU). */
+  gelu(heap: ArrayBuffer, xOff: number, n: number, outOff: number): void;
+  /** dx = dy * gelu'(x). */
+  geluGrad(heap: ArrayBuffer, dyOff: number, xOff: number, n: number, dxOff: number): void;
+  /** Layer norm over rows of a [rows, cols] matrix; betaOff -1 for none; eps in units of 1e-12. */
+  layerNorm(
+    heap: ArrayBuffer,
+    xOff: number,
+    rows: number,
+    cols: number,
+    gammaOff: number,
+    betaOff: number,
+    epsPico: number,
+    outOff: number,
+  ): void;
+  /** Layer norm backward: dx, dgamma and (dbetaOff != -1) dbeta. */
+  layerNormGrad(
+    heap: ArrayBuffer,
+    dyOff: number,
+    xOff: number,
+    rows: number,
+    cols: number,
+    gammaOff: number,
+    epsPico: number,
+    dxOff: number,
+    dgammaOff: number,
+    dbetaOff: number,
+  ): void;
 }
 
 /** Where `node-gyp rebuild` puts the binary, relative to the package root. */

@@ -10,19 +10,31 @@ import { loadAddon, type NativeAddon } from './addon.js';
 import { type BlasInfo, type BlasOptions, openBlas } from './blas.js';
 import { batchMatMulKernel } from './kernels/batch-mat-mul.js';
 import { castKernel } from './kernels/cast.js';
-import type { AcceleratedKernel, TfCore } from './kernels/context.js';
+import type { AcceleratedKernel, FusedKernel, TfCore } from './kernels/context.js';
+import { fusedGeluGradKernel, fusedGeluKernel } from './kernels/fused-gelu.js';
+import { fusedLayerNormGradKernel, fusedLayerNormKernel } from './kernels/fused-layer-norm.js';
 import { gatherV2Kernel } from './kernels/gather-v2.js';
 import { identityKernel } from './kernels/identity.js';
 import { sumKernel } from './kernels/sum.js';
+import { unsortedSegmentSumKernel } from './kernels/unsorted-segment-sum.js';
 import { isWasmBackendLike } from './wasm-heap.js';
 
-/** The kernels registered on the wasm backend, in order. */
+/** Kernels replaced on the wasm backend, in order (each keeps the one it replaces as a fallback). */
 export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
   batchMatMulKernel,
   sumKernel,
   identityKernel,
   castKernel,
   gatherV2Kernel,
+  unsortedSegmentSumKernel,
+];
+
+/** New fused kernels (and their gradients) that @lab/core's ops use when registered. */
+export const FUSED_KERNELS: readonly FusedKernel[] = [
+  fusedGeluKernel,
+  fusedGeluGradKernel,
+  fusedLayerNormKernel,
+  fusedLayerNormGradKernel,
 ];
 
 export interface AcceleratorOptions extends BlasOptions {
@@ -78,6 +90,9 @@ export function disableWasmAccelerator(tf: TfCore): void {
     tf.registerKernel(config);
   }
   originals.clear();
+  for (const kernel of FUSED_KERNELS) {
+    if (tf.getKernel(kernel.kernelName, 'wasm') != null) tf.unregisterKernel(kernel.kernelName, 'wasm');
+  }
 }
 
 /**
@@ -115,6 +130,18 @@ export function enableWasmAccelerator(tf: TfCore, options: AcceleratorOptions = 
     const kernelFunc: KernelFunc = kernel.create({ tf, addon: loaded.addon, original: current.kernelFunc });
     tf.unregisterKernel(kernel.kernelName, 'wasm');
     tf.registerKernel({ kernelName: kernel.kernelName, backendName: 'wasm', kernelFunc });
+    names.push(kernel.kernelName);
+  }
+  const base = { tf, addon: loaded.addon };
+  for (const kernel of FUSED_KERNELS) {
+    if (tf.getKernel(kernel.kernelName, 'wasm') != null) tf.unregisterKernel(kernel.kernelName, 'wasm');
+    tf.registerKernel({
+      kernelName: kernel.kernelName,
+      backendName: 'wasm',
+      kernelFunc: kernel.create(base),
+    });
+    // Gradients are global in tfjs and keyed by kernel name; ours only ever run for our kernels.
+    if (kernel.gradient) tf.registerGradient(kernel.gradient(base));
     names.push(kernel.kernelName);
   }
   const { blas } = loaded;

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { fusedLayerNorm } from '../backend/fused.js';
 import { Module } from './module.js';
 
 export const LayerNormConfigSchema = z.strictObject({
@@ -31,6 +32,9 @@ export class LayerNorm extends Module {
   }
 
   forward<T extends tf.Tensor>(x: T): T {
+    // One native kernel each way when @lab/core-native is on (same math).
+    const fused = fusedLayerNorm(x, this.weight, this.bias, this.config.eps);
+    if (fused) return fused;
     const mean = tf.mean(x, -1, true);
     const centered = tf.sub(x, mean);
     const variance = tf.mean(tf.square(centered), -1, true);

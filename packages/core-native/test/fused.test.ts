@@ -1,0 +1,179 @@
+/**
+ * The fused kernels (GELU, layer norm) and the native UnsortedSegmentSum:
+ * against the composite/original kernels, numerical gradient checks, core's
+ * modules taking the fused path, and no leaks.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fusedGelu, fusedLayerNorm, hasFusedKernel } from '../../core/src/backend/fused.js';
+import { gelu } from '../../core/src/nn/activations.js';
+import { LayerNorm } from '../../core/src/nn/layer-norm.js';
+import { FUSED_GELU, FUSED_LAYER_NORM } from '../src/index.js';
+import {
+  addonObject,
+  expectClose,
+  expectNoLeak,
+  onOriginalKernels,
+  rand,
+  startAccelerated,
+} from './helpers.js';
+
+beforeAll(startAccelerated);
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** Central differences of a scalar function of one tensor, element by element. */
+function numericalGrad(f: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor, eps = 1e-2): Float32Array {
+  const base = x.dataSync().slice();
+  const out = new Float32Array(base.length);
+  for (let i = 0; i < base.length; i++) {
+    const plus = base.slice();
+    const minus = base.slice();
+    plus[i] += eps;
+    minus[i] -= eps;
+    const fp = tf.tidy(() => f(tf.tensor(plus, x.shape)).dataSync()[0]!);
+    const fm = tf.tidy(() => f(tf.tensor(minus, x.shape)).dataSync()[0]!);
+    out[i] = (fp - fm) / (2 * eps);
+  }
+  return out;
+}
+
+describe('fused GELU', () => {
+  it('is registered and used by core gelu(), matching the composite', async () => {
+    expect(hasFusedKernel(FUSED_GELU)).toBe(true);
+    const x = tf.mul(rand([4, 7, 9], 41), 3);
+    const expected = onOriginalKernels(() => {
+      expect(hasFusedKernel(FUSED_GELU)).toBe(false);
+      return gelu(x);
+    });
+    const spy = vi.spyOn(addonObject(), 'gelu');
+    const actual = gelu(x);
+    expect(spy).toHaveBeenCalledTimes(1);
+    expectClose(await actual.data(), await expected.data(), 1e-6, 1e-5);
+    tf.dispose([x, expected, actual]);
+  });
+
+  it('has the composite gradient and passes a numerical gradient check', async () => {
+    const x = tf.mul(rand([3, 8], 42), 2.5);
+    const w = rand([3, 8], 43);
+    const loss = (t: tf.Tensor) => tf.sum(tf.mul(gelu(t), w)) as tf.Scalar;
+    const expected = onOriginalKernels(() => tf.grad(loss)(x));
+    const spy = vi.spyOn(addonObject(), 'geluGrad');
+    const actual = tf.grad(loss)(x);
+    expect(spy).toHaveBeenCalledTimes(1);
+    expectClose(await actual.data(), await expected.data(), 1e-5, 1e-4);
+    expectClose(await actual.data(), numericalGrad(loss, x), 2e-3, 1e-2);
+    await expectNoLeak(() => tf.dispose(tf.grad(loss)(x)));
+    tf.dispose([x, w, expected, actual]);
+  });
+
+  it('returns undefined for non-float32 input and handles empty tensors', () => {
+    const i = tf.tensor1d([1, 2], 'int32');
+    expect(fusedGelu(i)).toBeUndefined();
+    const e = fusedGelu(tf.zeros([0, 3]))!;
+    expect(e.shape).toEqual([0, 3]);
+    tf.dispose([i, e]);
+  });
+});
+
+describe('fused layer norm', () => {
+  for (const bias of [true, false]) {
+    it(`LayerNorm (bias ${bias}) takes the fused path and matches the composite, forward and backward`, async () => {
+      const ln = new LayerNorm({ dim: 12, bias });
+      // Non-trivial affine parameters.
+      ln.weight.assign(tf.add(rand([12], 51), 1));
+      ln.bias?.assign(rand([12], 52));
+      const x = tf.add(tf.mul(rand([2, 5, 12], 53), 2), 0.5);
+      const w = rand([2, 5, 12], 54);
+      const params = [ln.weight, ...(ln.bias ? [ln.bias] : [])];
+      const run = () =>
+        tf.variableGrads(() => tf.sum(tf.mul(ln.forward(x), w)) as tf.Scalar, params as tf.Variable[]);
+      const xGrad = () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(ln.forward(t), w)) as tf.Scalar)(x);
+      const expected = onOriginalKernels(() => ({ y: ln.forward(x), ...run(), dx: xGrad() }));
+      const spyF = vi.spyOn(addonObject(), 'layerNorm');
+      const spyB = vi.spyOn(addonObject(), 'layerNormGrad');
+      const actual = { y: ln.forward(x), ...run(), dx: xGrad() };
+      expect(spyF).toHaveBeenCalled();
+      expect(spyB).toHaveBeenCalled();
+      expectClose(await actual.y.data(), await expected.y.data(), 1e-5, 1e-5);
+      expectClose(await actual.value.data(), await expected.value.data(), 1e-4, 1e-5);
+      expectClose(await actual.dx.data(), await expected.dx.data(), 1e-5, 1e-4);
+      for (const p of params) {
+        expectClose(await actual.grads[p.name]!.data(), await expected.grads[p.name]!.data(), 1e-4, 1e-4);
+      }
+      await expectNoLeak(() => {
+        const r = run();
+        tf.dispose([r.value, ...Object.values(r.grads)]);
+      });
+      tf.dispose([x, w, expected.y, expected.value, expected.dx, actual.y, actual.value, actual.dx]);
+      tf.dispose([...Object.values(expected.grads), ...Object.values(actual.grads)]);
+      ln.dispose?.();
+    });
+  }
+
+  it('passes a numerical gradient check in x, gamma and beta', async () => {
+    const x = tf.add(tf.mul(rand([3, 6], 61), 1.5), 0.3);
+    const gamma = tf.add(rand([6], 62), 1);
+    const beta = rand([6], 63);
+    const w = rand([3, 6], 64);
+    const eps = 1e-5;
+    const lx = (t: tf.Tensor) => tf.sum(tf.mul(fusedLayerNorm(t, gamma, beta, eps)!, w)) as tf.Scalar;
+    const lg = (t: tf.Tensor) => tf.sum(tf.mul(fusedLayerNorm(x, t, beta, eps)!, w)) as tf.Scalar;
+    const lb = (t: tf.Tensor) => tf.sum(tf.mul(fusedLayerNorm(x, gamma, t, eps)!, w)) as tf.Scalar;
+    for (const [f, at] of [
+      [lx, x],
+      [lg, gamma],
+      [lb, beta],
+    ] as const) {
+      const g = tf.grad(f)(at);
+      expectClose(await g.data(), numericalGrad(f, at), 3e-3, 1e-2);
+      g.dispose();
+    }
+    tf.dispose([x, gamma, beta, w]);
+  });
+
+  it('declines shapes it does not cover (composite runs instead)', () => {
+    const x = rand([2, 4], 65);
+    expect(fusedLayerNorm(x, tf.ones([2, 4]), null, 1e-5)).toBeUndefined();
+    expect(fusedLayerNorm(x, tf.ones([3]), null, 1e-5)).toBeUndefined();
+    expect(hasFusedKernel(FUSED_LAYER_NORM)).toBe(true);
+    x.dispose();
+  });
+});
+
+describe('UnsortedSegmentSum as a native scatter-add', () => {
+  it('matches the original kernel, dropping out-of-range ids', async () => {
+    const x = rand([6, 2, 3], 71);
+    const ids = tf.tensor1d([0, 3, 3, -1, 7, 1], 'int32');
+    const expected = onOriginalKernels(() => tf.unsortedSegmentSum(x, ids, 5));
+    const spy = vi.spyOn(addonObject(), 'scatterAddRows');
+    const actual = tf.unsortedSegmentSum(x, ids, 5);
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(actual.shape).toEqual([5, 2, 3]);
+    expectClose(await actual.data(), await expected.data(), 1e-6, 1e-6);
+    await expectNoLeak(() => tf.dispose(tf.unsortedSegmentSum(x, ids, 5)));
+    tf.dispose([x, ids, expected, actual]);
+  });
+
+  it('gives the embedding (gather) gradient the original gives', async () => {
+    const table = rand([20, 8], 72);
+    const idx = tf.tensor2d([1, 5, 5, 19, 0, 1], [2, 3], 'int32');
+    const w = rand([2, 3, 8], 73);
+    const f = (t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, idx), w)) as tf.Scalar;
+    const expected = onOriginalKernels(() => tf.grad(f)(table));
+    const actual = tf.grad(f)(table);
+    expectClose(await actual.data(), await expected.data(), 1e-6, 1e-6);
+    tf.dispose([table, idx, w, expected, actual]);
+  });
+
+  it('leaves int32 data to the original kernel', async () => {
+    const x = tf.tensor1d([1, 2, 3], 'int32');
+    const ids = tf.tensor1d([1, 1, 0], 'int32');
+    const spy = vi.spyOn(addonObject(), 'scatterAddRows');
+    const s = tf.unsortedSegmentSum(x, ids, 2);
+    expect(spy).not.toHaveBeenCalled();
+    expect(Array.from(await s.data())).toEqual([3, 3]);
+    tf.dispose([x, ids, s]);
+  });
+});

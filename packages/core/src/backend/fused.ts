@@ -1,0 +1,62 @@
+/**
+ * Fused ops that run as one native kernel when `@lab/core-native` registered
+ * it on the wasm backend, and return undefined otherwise so the caller runs
+ * its composite. The math is the same either way (float32 rounding aside), so
+ * a model trains identically with and without the accelerator.
+ *
+ * The kernel names are a contract with @lab/core-native (which registers the
+ * kernels and their gradients); core never imports that package statically.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** GELU (tanh approximation): x -> x sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3)). */
+export const FUSED_GELU = 'LabFusedGelu';
+/** Layer norm over the last axis with gamma [d] and optional beta [d]; attrs { epsilon }. */
+export const FUSED_LAYER_NORM = 'LabFusedLayerNorm';
+
+/** True when the named fused kernel can run for the current backend. */
+export function hasFusedKernel(name: string): boolean {
+  const backend = tf.getBackend();
+  return backend === 'wasm' && tf.getKernel(name, backend) != null;
+}
+
+/**
+ * GELU as one kernel, or undefined when no fused kernel is registered.
+ *
+ * @example
+ * const y = fusedGelu(x) ?? compositeGelu(x);
+ */
+export function fusedGelu<T extends tf.Tensor>(x: T): T | undefined {
+  if (x.dtype !== 'float32' || !hasFusedKernel(FUSED_GELU)) return undefined;
+  return tf.engine().runKernel(FUSED_GELU, { x }, {}) as T;
+}
+
+/**
+ * Layer norm over the last axis as one kernel, or undefined when no fused
+ * kernel is registered or the operands do not fit it (gamma/beta must be [d]).
+ *
+ * @example
+ * const y = fusedLayerNorm(x, weight, bias, 1e-5) ?? composite(x);
+ */
+export function fusedLayerNorm<T extends tf.Tensor>(
+  x: T,
+  gamma: tf.Tensor,
+  beta: tf.Tensor | null,
+  epsilon: number,
+): T | undefined {
+  const d = x.shape[x.rank - 1];
+  if (
+    x.dtype !== 'float32' ||
+    gamma.dtype !== 'float32' ||
+    d === undefined ||
+    d === 0 ||
+    gamma.rank !== 1 ||
+    gamma.shape[0] !== d ||
+    (beta !== null && (beta.dtype !== 'float32' || beta.rank !== 1 || beta.shape[0] !== d)) ||
+    !hasFusedKernel(FUSED_LAYER_NORM)
+  ) {
+    return undefined;
+  }
+  const inputs: tf.NamedTensorMap = beta ? { x, gamma, beta } : { x, gamma };
+  return tf.engine().runKernel(FUSED_LAYER_NORM, inputs, { epsilon }) as T;
+}
