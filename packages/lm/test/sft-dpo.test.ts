@@ -1,4 +1,7 @@
-import { initBackend, nextTokenLoss, Rng, TransformerLM, tf, train, VocabTokenizer } from '@lab/core';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend, loadModel, nextTokenLoss, Rng, TransformerLM, tf, train, VocabTokenizer } from '@lab/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose } from '../../core/test/helpers.js';
 import {
@@ -215,6 +218,24 @@ describe('dpo', () => {
     await dpo(plain, reference, train, opts);
     await dpo(withNll, reference, train, { ...opts, nllWeight: 1 });
     expect(await chosenLogp(withNll)).toBeGreaterThan(await chosenLogp(plain));
+  });
+
+  it('saves checkpoints that load back to the trained weights', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lab-lm-ckpt-'));
+    try {
+      const local = fresh();
+      await sft(local, sftExamples(8, 4), { steps: 3, batchSize: 4, checkpointEvery: 2, checkpointDir: dir, progress: 'none' });
+      expect((await readdir(dir)).sort()).toEqual(['step-2', 'step-3']);
+      const loaded = await loadModel(join(dir, 'step-3'));
+      expect(loaded.metadata).toMatchObject({ trainer: 'sft', step: '3' });
+      expect(loaded.tokenizer!.vocabSize).toBe(tok.vocabSize);
+      const a = local.model.parameters();
+      const b = loaded.model.parameters();
+      for (let i = 0; i < a.length; i++) expectClose(b[i]!.dataSync(), a[i]!.dataSync(), 0, 0);
+      loaded.model.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects bad options before training', async () => {
