@@ -71,6 +71,20 @@ describe('CoPE in TransformerLM', () => {
     expect(all.namedParameters().filter(([n]) => n.endsWith('table'))).toHaveLength(3);
   });
 
+  it('value gates get v from attention; separate gate keys add one [d_h, d_h] parameter per layer', () => {
+    const tokens = tf.tensor2d([[1, 2, 3, 4]], [1, 4], 'int32');
+    const valueGated = model({ kind: 'cope', gate: { kind: 'value' } });
+    randomizeTables(valueGated);
+    const keyGated = model({ kind: 'cope' });
+    randomizeTables(keyGated);
+    const a = valueGated.forward(tokens).logits.dataSync();
+    const b = keyGated.forward(tokens).logits.dataSync();
+    expect(a.every(Number.isFinite)).toBe(true);
+    expect(Math.max(...a.map((x, i) => Math.abs(x - b[i]!)))).toBeGreaterThan(1e-6); // same weights, other gates
+    const sep = model({ kind: 'cope', gate: { kind: 'separateKey' } });
+    expect(sep.namedParameters().filter(([n]) => n.endsWith('gateKey'))).toHaveLength(2);
+  });
+
   it('rejects bad options at construction', () => {
     expect(() => model({ kind: 'cope', npos: 1 })).toThrow(LabError);
     expect(() => model({ kind: 'cope', bogus: 1 } as unknown as CopePositionConfigInput)).toThrow(/bogus/);
