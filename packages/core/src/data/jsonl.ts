@@ -5,6 +5,8 @@
  * schema failure. Writing goes to a temporary file renamed into place, so a
  * failure leaves no partial file.
  */
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
@@ -31,9 +33,12 @@ function pathOf(issue: z.core.$ZodIssue): string {
 }
 
 async function* lines(path: string): AsyncGenerator<[string, number]> {
-  let fh: Awaited<ReturnType<typeof open>>;
+  const stream = createReadStream(path, { encoding: 'utf8' });
   try {
-    fh = await open(path, 'r');
+    await new Promise<void>((resolve, reject) => {
+      stream.once('ready', () => resolve());
+      stream.once('error', reject);
+    });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new LabError(
@@ -43,7 +48,6 @@ async function* lines(path: string): AsyncGenerator<[string, number]> {
       { cause: err },
     );
   }
-  const stream = fh.createReadStream({ encoding: 'utf8' });
   const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   try {
     let n = 0;
@@ -53,8 +57,12 @@ async function* lines(path: string): AsyncGenerator<[string, number]> {
     }
   } finally {
     rl.close();
-    stream.destroy();
-    await fh.close().catch(() => {});
+    // Wait for the descriptor to be released, so a caller that stops early leaves no open file.
+    if (!stream.closed) {
+      const closed = once(stream, 'close');
+      stream.destroy();
+      await closed;
+    }
   }
 }
 

@@ -35,6 +35,17 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** Writes a file and flushes it to disk (for files inside a folder that writeDirAtomic renames). */
+export async function writeFileSynced(path: string, data: Uint8Array | string): Promise<void> {
+  const fh = await open(path, 'wx');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Writes `data` to `path` through a temporary file and a rename. Creates the parent folder. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });

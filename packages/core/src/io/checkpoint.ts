@@ -5,14 +5,14 @@
  * beside its destination and renamed into place (atomic.ts), so a crash
  * while saving leaves the previous checkpoint intact.
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { LabError } from '../errors.js';
 import { tokenizerFromJSON } from '../tokenizers/tokenizer-from-json.js';
 import type { Tokenizer } from '../tokenizers/types.js';
-import { resolveAtomicDir, writeDirAtomic } from './atomic.js';
+import { resolveAtomicDir, writeDirAtomic, writeFileSynced } from './atomic.js';
 import { encodeSafetensors, readSafetensors } from './safetensors.js';
 
 export const CONFIG_FILE = 'config.json';
@@ -101,9 +101,9 @@ export async function saveCheckpoint<C>(
   });
   const tokenizer = contents.tokenizer ? `${JSON.stringify(contents.tokenizer.toJSON())}\n` : null;
   await writeDirAtomic(dir, async (tmp) => {
-    await writeFile(join(tmp, CONFIG_FILE), config);
-    await writeFile(join(tmp, WEIGHTS_FILE), weights);
-    if (tokenizer !== null) await writeFile(join(tmp, TOKENIZER_FILE), tokenizer);
+    await writeFileSynced(join(tmp, CONFIG_FILE), config);
+    await writeFileSynced(join(tmp, WEIGHTS_FILE), weights);
+    if (tokenizer !== null) await writeFileSynced(join(tmp, TOKENIZER_FILE), tokenizer);
   });
 }
 

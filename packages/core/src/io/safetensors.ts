@@ -226,9 +226,18 @@ export async function readSafetensors(path: string): Promise<LoadedSafetensors> 
   try {
     const size = (await fh.stat()).size;
     data = new Uint8Array(size - header.dataStart);
-    const { bytesRead } = await fh.read(data, 0, data.length, header.dataStart);
-    if (bytesRead !== data.length) {
-      throw new LabError('SAFETENSORS_INVALID', `${path}: file shrank while being read`, { file: path });
+    // One read() is capped at 2 GiB by Node; read in chunks.
+    for (let done = 0; done < data.length; ) {
+      const { bytesRead } = await fh.read(
+        data,
+        done,
+        Math.min(data.length - done, 1 << 30),
+        header.dataStart + done,
+      );
+      if (bytesRead === 0) {
+        throw new LabError('SAFETENSORS_INVALID', `${path}: file shrank while being read`, { file: path });
+      }
+      done += bytesRead;
     }
   } finally {
     await fh.close();
