@@ -103,8 +103,15 @@ export class AdamW {
         v.rank >= noDecayBelowRank &&
         !noDecayNames.some((pat) => (typeof pat === 'string' ? name.includes(pat) : pat.test(name))),
     );
-    this.m = tf.variable(tf.zeros([this.size]), false);
-    this.v = tf.variable(tf.zeros([this.size]), false);
+    // tf.variable shares its initial tensor's data but leaves that tensor
+    // alive (and counted): dispose it, or each optimizer leaks two tensors.
+    // Separate buffers: an in-place (native) update must not alias m and v.
+    const zerosM = tf.zeros([this.size]);
+    const zerosV = tf.zeros([this.size]);
+    this.m = tf.variable(zerosM, false);
+    this.v = tf.variable(zerosV, false);
+    zerosM.dispose();
+    zerosV.dispose();
   }
 
   /** Updates applied so far. */
