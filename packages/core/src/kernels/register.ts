@@ -5,6 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulGradTransposed } from './batch-mat-mul-grad-transposed.js';
+import { makeSlicedBatchMatMul } from './batch-mat-mul-wasm-sliced.js';
+import { makeRowGatherV2 } from './gather-v2-wasm-rows.js';
+import { makeAliasIdentity } from './identity-wasm-alias.js';
+import { makeLeadingSum } from './sum-wasm-leading.js';
 import { unsortedSegmentSumCpuConfig } from './unsorted-segment-sum-cpu.js';
 import { unsortedSegmentSumWasmConfig } from './unsorted-segment-sum-wasm.js';
 
@@ -19,6 +23,41 @@ const REPLACED_KERNELS: Record<string, tf.KernelConfig[]> = {
   wasm: [],
   cpu: [unsortedSegmentSumCpuConfig],
 };
+
+/**
+ * Faster wasm kernels for when no native accelerator runs. Each wraps the
+ * kernel it replaces and falls back to it for the cases it does not cover.
+ */
+const PLAIN_WASM_WRAPPERS: [string, (original: tf.KernelFunc) => tf.KernelConfig][] = [
+  [tf.BatchMatMul, makeSlicedBatchMatMul],
+  [tf.GatherV2, makeRowGatherV2],
+  [tf.Sum, makeLeadingSum],
+  [tf.Identity, makeAliasIdentity],
+];
+const ours = new Map<string, tf.KernelFunc>();
+const replaced = new Map<string, tf.KernelConfig>();
+
+function installPlainWasmKernels(): void {
+  for (const [name, make] of PLAIN_WASM_WRAPPERS) {
+    const current = tf.getKernel(name, 'wasm');
+    if (!current || current.kernelFunc === ours.get(name)) continue;
+    const mine = make(current.kernelFunc);
+    replaced.set(name, current);
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(mine);
+    ours.set(name, mine.kernelFunc);
+  }
+}
+
+/** Puts back what installPlainWasmKernels() replaced (where ours is still the registered kernel). */
+function removePlainWasmKernels(): void {
+  for (const [name, original] of replaced) {
+    const current = tf.getKernel(name, 'wasm');
+    if (current?.kernelFunc !== ours.get(name)) continue;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(original);
+  }
+}
 
 export interface RegisterKernelsOptions {
   /** A native accelerator serves BatchMatMul (it transposes for free): keep tfjs's own matmul gradient. */
@@ -50,11 +89,30 @@ export function registerMissingKernels(backendName: string, options: RegisterKer
     tf.registerKernel(config);
     registered.add(key);
   }
+  if (backendName === 'wasm') {
+    // With the accelerator on, it has already wrapped whatever was registered; leave its kernels alone.
+    if (options.accelerator) {
+      if (!plainWasmWanted()) removePlainWasmKernels();
+    } else if (plainWasmWanted()) installPlainWasmKernels();
+    else removePlainWasmKernels();
+  }
   const current = tf.getGradient(tf.BatchMatMul);
   if (current && current !== batchMatMulGradTransposed) originalMatMulGrad = current;
   const wantTransposed = backendName === 'wasm' && !options.accelerator;
   if (wantTransposed) tf.registerGradient(batchMatMulGradTransposed);
   else if (originalMatMulGrad) tf.registerGradient(originalMatMulGrad);
+}
+
+/** LAB_WASM_KERNELS=0 keeps the wasm backend's own kernels (to measure or bisect). */
+function plainWasmWanted(): boolean {
+  return typeof process === 'undefined' || process.env.LAB_WASM_KERNELS !== '0';
+}
+
+/** Names of the plain-wasm replacement kernels currently registered. */
+export function plainWasmKernelsActive(): string[] {
+  return PLAIN_WASM_WRAPPERS.map(([name]) => name).filter(
+    (name) => ours.has(name) && tf.getKernel(name, 'wasm')?.kernelFunc === ours.get(name),
+  );
 }
 
 /** Whether the explicit-transpose BatchMatMul gradient is active (for reports and tests). */

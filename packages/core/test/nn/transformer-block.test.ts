@@ -24,10 +24,10 @@ describeBackends('TransformerBlock', () => {
         const { output, auxLoss } = block.forward(x);
         const expected = tf.tidy(() => {
           if (placement === 'pre') {
-            const h = tf.add(x, block.attn.forward(block.norm1.forward(x)));
+            const h = tf.add<tf.Tensor3D>(x, block.attn.forward(block.norm1.forward(x)));
             return tf.add(h, block.ff.forward(block.norm2.forward(h)).output);
           }
-          const h = block.norm1.forward(tf.add(x, block.attn.forward(x)));
+          const h = block.norm1.forward(tf.add<tf.Tensor3D>(x, block.attn.forward(x)));
           return block.norm2.forward(tf.add(h, block.ff.forward(h).output));
         });
         expectClose(output.dataSync(), expected.dataSync(), 1e-6);

@@ -1,0 +1,113 @@
+/**
+ * The plain-wasm replacement kernels (sliced BatchMatMul, row GatherV2,
+ * leading-axes Sum, aliasing Identity) against the cpu backend's kernels on
+ * random inputs, forward and through gradients.
+ */
+import { describe, expect, it } from 'vitest';
+import { initBackend, tf } from '../../src/index.js';
+import { plainWasmKernelsActive } from '../../src/kernels/register.js';
+import { expectClose } from '../helpers.js';
+import { randomArray } from '../nn/grad-check.js';
+
+async function both<T extends number[][]>(fn: () => T): Promise<[T, T]> {
+  await initBackend({ prefer: 'wasm', native: false });
+  expect(plainWasmKernelsActive()).toEqual(['BatchMatMul', 'GatherV2', 'Sum', 'Identity']);
+  const w = tf.tidy(fn);
+  await initBackend({ prefer: 'cpu' });
+  const c = tf.tidy(fn);
+  return [w, c];
+}
+
+const data = (t: tf.Tensor) => Array.from(t.dataSync());
+
+describe('plain-wasm kernels vs cpu', () => {
+  it('BatchMatMul: batched, rank 4, every transpose flag, broadcast fallback; and its gradients', async () => {
+    const [w, c] = await both(() => {
+      const out: number[][] = [];
+      let seed = 1;
+      for (const [outer, m, k, n] of [
+        [[3], 4, 5, 6],
+        [[2, 3], 7, 2, 3],
+        [[5], 1, 4, 1],
+      ] as [number[], number, number, number][]) {
+        for (const ta of [false, true]) {
+          for (const tb of [false, true]) {
+            const a = tf.tensor(randomArray(outer.reduce((x, y) => x * y) * m * k, seed++), [
+              ...outer,
+              ...(ta ? [k, m] : [m, k]),
+            ]);
+            const b = tf.tensor(randomArray(outer.reduce((x, y) => x * y) * k * n, seed++), [
+              ...outer,
+              ...(tb ? [n, k] : [k, n]),
+            ]);
+            out.push(data(tf.matMul(a, b, ta, tb)));
+            const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+              tf.sum(tf.square(tf.matMul(x, y, ta, tb))),
+            )([a, b]);
+            out.push(data(ga!), data(gb!));
+          }
+        }
+      }
+      // Broadcast batch (falls back to the original kernel).
+      const a = tf.tensor3d(randomArray(2 * 3 * 4, 99), [2, 3, 4]);
+      const b = tf.tensor3d(randomArray(4 * 5, 98), [1, 4, 5]);
+      out.push(data(tf.matMul(a, b)));
+      return out;
+    });
+    expect(w.length).toBe(37);
+    for (let i = 0; i < w.length; i++) expectClose(w[i]!, c[i]!, 1e-5, 1e-4);
+  });
+
+  it('GatherV2: axis 0 rows (float32, int32, rank 3, repeated ids); other axes fall back; bad index throws', async () => {
+    const [w, c] = await both(() => {
+      const x = tf.tensor3d(randomArray(6 * 2 * 3, 5), [6, 2, 3]);
+      const xi = tf.tensor2d(
+        Array.from({ length: 12 }, (_, i) => i * 7),
+        [6, 2],
+        'int32',
+      );
+      const ids = tf.tensor2d([5, 0, 5, 2, 1, 1], [2, 3], 'int32');
+      return [
+        data(tf.gather(x, ids)),
+        data(tf.gather(xi, tf.tensor1d([3, 3, 0], 'int32'))),
+        data(tf.gather(x, tf.tensor1d([1, 0, 1], 'int32'), 2)),
+        data(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, ids), 3)))(x)),
+      ];
+    });
+    for (let i = 0; i < w.length; i++) expectClose(w[i]!, c[i]!, 1e-6);
+    await initBackend({ prefer: 'wasm', native: false });
+    expect(() => tf.tidy(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([3], 'int32')))).toThrow(/index 3/);
+  });
+
+  it('Sum: leading axes (keepDims or not); other reductions fall back', async () => {
+    const [w, c] = await both(() => {
+      const x = tf.tensor3d(randomArray(4 * 5 * 6, 7), [4, 5, 6]);
+      return [
+        data(tf.sum(x, 0)),
+        data(tf.sum(x, [0, 1])),
+        data(tf.sum(x, [1, 0], true)),
+        data(tf.sum(x, -1)),
+        data(tf.sum(x, [0, 2])),
+        data(tf.sum(x)),
+      ];
+    });
+    for (let i = 0; i < w.length; i++) expectClose(w[i]!, c[i]!, 1e-5);
+  });
+
+  it('Identity aliases without breaking tensor lifetimes', async () => {
+    await initBackend({ prefer: 'wasm', native: false });
+    const before = tf.memory().numTensors;
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    const v = tf.variable(y);
+    y.dispose();
+    const next = tf.tidy(() => tf.add(v, 1));
+    v.assign(next);
+    next.dispose();
+    expect(Array.from(v.dataSync())).toEqual([2, 3, 4]);
+    v.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
