@@ -1,7 +1,16 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initBackend, loadModel, nextTokenLoss, Rng, TransformerLM, tf, train, VocabTokenizer } from '@lab/core';
+import {
+  initBackend,
+  loadModel,
+  nextTokenLoss,
+  Rng,
+  TransformerLM,
+  tf,
+  train,
+  VocabTokenizer,
+} from '@lab/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose } from '../../core/test/helpers.js';
 import {
@@ -224,7 +233,13 @@ describe('dpo', () => {
     const dir = await mkdtemp(join(tmpdir(), 'lab-lm-ckpt-'));
     try {
       const local = fresh();
-      await sft(local, sftExamples(8, 4), { steps: 3, batchSize: 4, checkpointEvery: 2, checkpointDir: dir, progress: 'none' });
+      await sft(local, sftExamples(8, 4), {
+        steps: 3,
+        batchSize: 4,
+        checkpointEvery: 2,
+        checkpointDir: dir,
+        progress: 'none',
+      });
       expect((await readdir(dir)).sort()).toEqual(['step-2', 'step-3']);
       const loaded = await loadModel(join(dir, 'step-3'));
       expect(loaded.metadata).toMatchObject({ trainer: 'sft', step: '3' });
