@@ -72,9 +72,15 @@ export { TrainConfigSchema, train } from './train/train.js';
 // ---- generation (section: generate) ----
 export type { AllowedTokens } from './generate/allowed-tokens.js';
 export { AllowedTokensProcessor } from './generate/allowed-tokens.js';
-export type { GenerateConfig, GenerateOptions, GenerateResult, GuidanceOptions } from './generate/generate.js';
+export type {
+  GenerateConfig,
+  GenerateOptions,
+  GenerateResult,
+  GuidanceOptions,
+  MultiStreamGuidanceOptions,
+} from './generate/generate.js';
 export { GenerateConfigSchema, generate } from './generate/generate.js';
-export { ClassifierFreeGuidance, ContrastiveDecoding } from './generate/guidance.js';
+export { ChainedGuidance, ClassifierFreeGuidance, ContrastiveDecoding } from './generate/guidance.js';
 export type { SequenceLogProbs, SequenceLogProbsOptions } from './generate/log-probs.js';
 export { sequenceLogProbs } from './generate/log-probs.js';
 export { LogitsProcessorList } from './generate/processor-list.js';
@@ -83,7 +89,13 @@ export { argmaxRow, sampleRow } from './generate/sampling.js';
 export { TemperatureProcessor } from './generate/temperature.js';
 export { TopKProcessor } from './generate/top-k.js';
 export { TopPProcessor } from './generate/top-p.js';
-export type { InputIds, LogitsProcessor, LogitsProcessorFn, TwoStreamProcessor } from './generate/types.js';
+export type {
+  InputIds,
+  LogitsProcessor,
+  LogitsProcessorFn,
+  MultiStreamProcessor,
+  TwoStreamProcessor,
+} from './generate/types.js';
 
 // ---- tokenizers (section: tokenizers) ----
 export type { ByteTokenizerOptions } from './tokenizers/byte-tokenizer.js';

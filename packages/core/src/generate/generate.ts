@@ -18,7 +18,13 @@ import { argmaxRow, sampleRow } from './sampling.js';
 import { TemperatureProcessor } from './temperature.js';
 import { TopKProcessor } from './top-k.js';
 import { TopPProcessor } from './top-p.js';
-import type { InputIds, LogitsProcessor, LogitsProcessorFn, TwoStreamProcessor } from './types.js';
+import type {
+  InputIds,
+  LogitsProcessor,
+  LogitsProcessorFn,
+  MultiStreamProcessor,
+  TwoStreamProcessor,
+} from './types.js';
 
 export const GenerateConfigSchema = z.strictObject({
   /** Tokens to generate per row at most. */
@@ -53,10 +59,18 @@ export interface GuidanceOptions {
   combine: TwoStreamProcessor;
 }
 
+/** Any number of extra streams decoded in lockstep (e.g. CFG with a text and an image condition). */
+export interface MultiStreamGuidanceOptions {
+  /** Each with one prompt per primary prompt; a stream without `model` uses the primary model, in one batch. */
+  streams: readonly { prompts: readonly (readonly number[])[]; model?: CausalLM }[];
+  /** Merges [primary, ...streams] logits before the processor list. */
+  combine: MultiStreamProcessor;
+}
+
 export interface GenerateOptions extends z.input<typeof GenerateConfigSchema> {
   /** Applied in order to the (merged) logits before the built-in ones. */
   processors?: readonly (LogitsProcessor | LogitsProcessorFn)[];
-  guidance?: GuidanceOptions;
+  guidance?: GuidanceOptions | MultiStreamGuidanceOptions;
   /** Called after each step with the token chosen per row (null for rows already finished). */
   onStep?: (step: number, tokens: (number | null)[]) => void;
 }
@@ -72,8 +86,8 @@ export interface GenerateResult {
   logits?: Float32Array[];
 }
 
-/** One model and the rows it decodes (the primary rows, the secondary rows, or both in one batch). */
-class Stream {
+/** One model and the rows it decodes: the rows of every stream that runs on it, in one batch. */
+class Group {
   readonly rows: number[][];
   private readonly mask: number[][];
   private cache: KVCache | null = null;
@@ -201,31 +215,36 @@ export async function generate(
   const config = GenerateConfigSchema.parse(rest);
   const batch = prompts.length;
   checkPrompts('prompts', prompts, model, config.maxNewTokens);
-  if (guidance) {
-    if (guidance.prompts.length !== batch) {
+  // Every stream as { model, prompts }, the primary first.
+  const extra = !guidance
+    ? []
+    : 'streams' in guidance
+      ? guidance.streams
+      : [{ prompts: guidance.prompts, model: guidance.model }];
+  const combine: ((ids: InputIds[], logits: tf.Tensor2D[]) => tf.Tensor2D) | null = !guidance
+    ? null
+    : 'streams' in guidance
+      ? (ids, logits) => guidance.combine.combine(ids, logits)
+      : (ids, logits) => guidance.combine.combine(ids[0]!, logits[0]!, logits[1]!, ids[1]!);
+  const specs = [{ prompts, model }, ...extra.map((e) => ({ prompts: e.prompts, model: e.model ?? model }))];
+  specs.slice(1).forEach((spec, i) => {
+    const name = `guidance stream ${i + 1}`;
+    if (spec.prompts.length !== batch) {
       throw new LabError(
         'GENERATE_GUIDANCE',
-        `guidance has ${guidance.prompts.length} prompts for ${batch} primary prompts`,
-        { primary: batch, secondary: guidance.prompts.length },
+        `${name} has ${spec.prompts.length} prompts for ${batch} primary prompts`,
+        { stream: i + 1, primary: batch, secondary: spec.prompts.length },
       );
     }
-    const other = guidance.model ?? model;
-    if (other.vocabSize !== model.vocabSize) {
+    if (spec.model.vocabSize !== model.vocabSize) {
       throw new LabError(
         'GENERATE_GUIDANCE',
-        `guidance model vocabulary ${other.vocabSize} != ${model.vocabSize}`,
+        `${name}: model vocabulary ${spec.model.vocabSize} != ${model.vocabSize}`,
+        { stream: i + 1 },
       );
     }
-    checkPrompts('guidance prompts', guidance.prompts, other, config.maxNewTokens);
-    if (!guidance.model || guidance.model === model) {
-      checkPrompts(
-        'prompts with guidance prompts',
-        [...prompts, ...guidance.prompts],
-        model,
-        config.maxNewTokens,
-      );
-    }
-  }
+    checkPrompts(name, spec.prompts, spec.model, config.maxNewTokens);
+  });
   const chain = new LogitsProcessorList(processors);
   if (config.repetitionPenalty !== undefined)
     chain.push(new RepetitionPenaltyProcessor(config.repetitionPenalty));
@@ -233,19 +252,26 @@ export async function generate(
   if (config.topK !== undefined) chain.push(new TopKProcessor(config.topK));
   if (config.topP !== undefined) chain.push(new TopPProcessor(config.topP));
 
-  // Same model: both streams share one batch (half the kernel launches).
-  const shared = guidance && (!guidance.model || guidance.model === model);
-  const primary = new Stream(
-    model,
-    shared ? [...prompts, ...guidance.prompts] : prompts,
-    config.padToken,
-    config.useCache,
-  );
-  const secondary =
-    guidance && !shared
-      ? new Stream(guidance.model!, guidance.prompts, config.padToken, config.useCache)
-      : null;
-  const models = secondary ? [model, secondary.model] : [model];
+  // Streams of the same model share one batch (fewer kernel launches): one
+  // Group per distinct model, each stream a block of `batch` rows in it.
+  const groups: Group[] = [];
+  const where: { group: Group; offset: number }[] = [];
+  const byModel = new Map<CausalLM, { prompts: (readonly number[])[]; streams: number[] }>();
+  specs.forEach((spec, i) => {
+    const entry = byModel.get(spec.model) ?? { prompts: [], streams: [] };
+    entry.prompts.push(...spec.prompts);
+    entry.streams.push(i);
+    byModel.set(spec.model, entry);
+  });
+  for (const [m, entry] of byModel) {
+    checkPrompts('streams batched together', entry.prompts, m, config.maxNewTokens);
+    const group = new Group(m, entry.prompts, config.padToken, config.useCache);
+    groups.push(group);
+    entry.streams.forEach((s, k) => {
+      where[s] = { group, offset: k * batch };
+    });
+  }
+  const models = [...byModel.keys()];
   const root = new Rng(config.seed);
   const rands = prompts.map((_, r) => {
     const rng = root.fork(r);
@@ -260,22 +286,18 @@ export async function generate(
   try {
     await withEval(models, async () => {
       for (let step = 0; step < config.maxNewTokens; step++) {
-        const primaryIds: InputIds = primary.rows.slice(0, batch);
-        const secondaryIds: InputIds = shared ? primary.rows.slice(batch) : (secondary?.rows ?? []);
+        const ids: InputIds[] = where.map(({ group, offset }) => group.rows.slice(offset, offset + batch));
         const raw: { logits: Float32Array | null } = { logits: null };
         const merged = tf.tidy(() => {
-          const a = primary.next(); // [batch or 2 * batch, vocab]
-          const vocab = a.shape[1];
-          const mine = shared ? (tf.slice(a, [0, 0], [batch, vocab]) as tf.Tensor2D) : a; // [batch, vocab]
-          if (config.returnLogits) raw.logits = mine.dataSync().slice() as Float32Array;
-          let logits = mine;
-          if (guidance) {
-            const other = shared
-              ? (tf.slice(a, [batch, 0], [batch, vocab]) as tf.Tensor2D)
-              : secondary!.next();
-            logits = guidance.combine.combine(primaryIds, mine, other, secondaryIds);
-          }
-          return chain.process(primaryIds, logits);
+          const outs = groups.map((g) => g.next()); // per group [rows, vocab]
+          const streamLogits = where.map(({ group, offset }) => {
+            const all = outs[groups.indexOf(group)]!;
+            const vocab = all.shape[1];
+            return all.shape[0] === batch ? all : (tf.slice(all, [offset, 0], [batch, vocab]) as tf.Tensor2D); // [batch, vocab]
+          });
+          if (config.returnLogits) raw.logits = streamLogits[0]!.dataSync().slice() as Float32Array;
+          const logits = combine ? combine(ids, streamLogits) : streamLogits[0]!;
+          return chain.process(ids[0]!, logits);
         });
         const vocab = merged.shape[1];
         const data = (await merged.data()) as Float32Array;
@@ -303,13 +325,11 @@ export async function generate(
         }
         onStep?.(step, chosen);
         if (done.every(Boolean) || step === config.maxNewTokens - 1) break;
-        primary.append(next);
-        secondary?.append(next);
+        for (const g of groups) g.append(next);
       }
     });
   } finally {
-    primary.dispose();
-    secondary?.dispose();
+    for (const g of groups) g.dispose();
   }
   return {
     tokens,

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { LabError } from '../errors.js';
-import type { InputIds, TwoStreamProcessor } from './types.js';
+import type { InputIds, MultiStreamProcessor, TwoStreamProcessor } from './types.js';
 
 /**
  * logits = uncond + scale * (cond - uncond), with the conditional prompt as
@@ -59,5 +59,43 @@ export class ContrastiveDecoding implements TwoStreamProcessor {
     const kth = tf.slice(tf.topk(logE, k).values, [0, k - 1], [batch, 1]); // [batch, 1]
     const plausible = tf.greaterEqual(logE, tf.add(kth, Math.log(this.alpha))); // [batch, vocab]
     return tf.where(plausible, tf.sub(logE, logA), tf.fill([batch, vocab], Number.NEGATIVE_INFINITY));
+  }
+}
+
+/**
+ * Guidance over a chain of conditions, most conditioned first (the primary
+ * stream) and unconditioned last: logits = l_n + sum_i scales[i] * (l_i - l_{i+1}).
+ * With streams [full, image only, none] and scales [sText, sImage] this is the
+ * two-scale guidance of instruction-based image editing (InstructPix2Pix; the
+ * three-stream variant CM3Leon's successors use); with two streams it is
+ * ClassifierFreeGuidance.
+ *
+ * @example
+ * await generate(model, fullPrompts, {
+ *   guidance: { streams: [{ prompts: imageOnly }, { prompts: none }], combine: new ChainedGuidance([1.5, 3]) },
+ * });
+ */
+export class ChainedGuidance implements MultiStreamProcessor {
+  constructor(readonly scales: readonly number[]) {
+    if (scales.length === 0 || !scales.every(Number.isFinite)) {
+      throw new LabError(
+        'GENERATE_CONFIG',
+        `guidance scales must be finite numbers, got [${scales.join(', ')}]`,
+      );
+    }
+  }
+
+  combine(_ids: readonly InputIds[], logits: readonly tf.Tensor2D[]): tf.Tensor2D {
+    if (logits.length !== this.scales.length + 1) {
+      throw new LabError(
+        'GENERATE_GUIDANCE',
+        `ChainedGuidance with ${this.scales.length} scales needs ${this.scales.length + 1} streams, got ${logits.length}`,
+      );
+    }
+    let out = logits[logits.length - 1]!;
+    this.scales.forEach((s, i) => {
+      out = tf.add(out, tf.mul(tf.sub(logits[i]!, logits[i + 1]!), s));
+    });
+    return out;
   }
 }

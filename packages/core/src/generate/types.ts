@@ -37,3 +37,12 @@ export interface TwoStreamProcessor {
     secondaryInputIds: InputIds,
   ): tf.Tensor2D;
 }
+
+export interface MultiStreamProcessor {
+  /**
+   * Merges the next-token logits of every stream, `logits[0]` the primary
+   * stream's (all [batch, vocab]; `inputIds[i]` the rows of stream i) into
+   * [batch, vocab]. Runs inside a tidy scope.
+   */
+  combine(inputIds: readonly InputIds[], logits: readonly tf.Tensor2D[]): tf.Tensor2D;
+}

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   type CausalLM,
+  ChainedGuidance,
   ClassifierFreeGuidance,
   ContrastiveDecoding,
   generate,
@@ -164,6 +165,32 @@ describeBackends('generate()', () => {
         guidance: { prompts: uncond, combine: new ClassifierFreeGuidance(1) },
       });
       expect(one.tokens).toEqual(plain.tokens);
+      // Three streams: chained guidance with the middle stream on a separate model equals the formula step by step.
+      const mid = [[0, 4, 5], [0, 7], [9]];
+      const chainArgs = {
+        streams: [{ prompts: mid, model: alias(model) }, { prompts: uncond }],
+        combine: new ChainedGuidance([2, 1.5]),
+      };
+      const three = await generate(model, PROMPTS, {
+        maxNewTokens: 4,
+        returnLogits: true,
+        guidance: chainArgs,
+      });
+      const threeUncached = await generate(model, PROMPTS, {
+        maxNewTokens: 4,
+        useCache: false,
+        guidance: chainArgs,
+      });
+      expect(threeUncached.tokens).toEqual(three.tokens);
+      // Chained guidance with scales [s, 1] over [c, u, u] is CFG(s) over [c, u].
+      const degenerate = await generate(model, PROMPTS, {
+        maxNewTokens: 5,
+        guidance: {
+          streams: [{ prompts: uncond }, { prompts: uncond }],
+          combine: new ChainedGuidance([2.5, 1]),
+        },
+      });
+      expect(degenerate.tokens).toEqual(together.tokens);
       // Contrastive decoding against itself scores 0 on the plausible set: greedy picks its first plausible token.
       const cd = await generate(model, PROMPTS, {
         maxNewTokens: 3,

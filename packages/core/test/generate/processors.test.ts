@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import {
   AllowedTokensProcessor,
+  ChainedGuidance,
   ClassifierFreeGuidance,
   ContrastiveDecoding,
   LogitsProcessorList,
@@ -125,6 +126,15 @@ describeBackends('logits processors', () => {
         Array.from(c, (x, i) => u[i]! + 3 * (x - u[i]!)),
         1e-5,
       );
+      const w = randomLogits(9, batch, vocab);
+      const wt = tf.tensor2d(w, [batch, vocab]);
+      const chained = read(() => new ChainedGuidance([2, 0.5]).combine([ids, ids, ids], [ct, ut, wt]));
+      expectClose(
+        chained,
+        Array.from(c, (x, i) => w[i]! + 2 * (x - u[i]!) + 0.5 * (u[i]! - w[i]!)),
+        1e-5,
+      );
+      wt.dispose();
       const cd = read(() => new ContrastiveDecoding({ alpha: 0.5, k: 2 }).combine(ids, ct, ut));
       for (let b = 0; b < batch; b++) {
         const pe = softmax(Array.from(c.subarray(b * vocab, (b + 1) * vocab)));
