@@ -40,8 +40,13 @@ export const GenerateConfigSchema = z.strictObject({
   stopTokens: z.array(z.number().int().nonnegative()).default([]),
   /** Token id placed in left padding (masked out, so any valid id works). */
   padToken: z.number().int().nonnegative().default(0),
-  /** Seed of the sampling PRNG; each row draws from its own stream derived from it. */
+  /** Seed of the sampling PRNG; row r draws from its own stream, fork r of this seed. */
   seed: z.number().int().default(0),
+  /**
+   * One seed per row instead (row r draws from fork 0 of seeds[r]): a row then
+   * samples what it would alone with `seed: seeds[r]`, whatever else is in the batch.
+   */
+  seeds: z.array(z.number().int()).optional(),
   /** Use the KV cache (true) or recompute the full prefix every step (false). */
   useCache: z.boolean().default(true),
   /** Return the primary stream's raw next-token logits of every step. */
@@ -272,9 +277,15 @@ export async function generate(
     });
   }
   const models = [...byModel.keys()];
+  if (config.seeds && config.seeds.length !== batch) {
+    throw new LabError('GENERATE_CONFIG', `seeds has ${config.seeds.length} entries for ${batch} prompts`, {
+      seeds: config.seeds.length,
+      prompts: batch,
+    });
+  }
   const root = new Rng(config.seed);
   const rands = prompts.map((_, r) => {
-    const rng = root.fork(r);
+    const rng = config.seeds ? new Rng(config.seeds[r]!).fork(0) : root.fork(r);
     return () => rng.nextFloat();
   });
   const stops = new Set(config.stopTokens);

@@ -121,6 +121,13 @@ describeBackends('generate()', () => {
       expect(c.tokens).not.toEqual(a.tokens);
       const uncached = await generate(model, PROMPTS, { ...opts, useCache: false });
       expect(uncached.tokens).toEqual(a.tokens);
+      // Per-row seeds: each row samples what it samples alone with that seed.
+      const seeds = [5, 6, 7];
+      const perRow = await generate(model, PROMPTS, { ...opts, seeds });
+      for (const [r, prompt] of PROMPTS.entries()) {
+        const alone = await generate(model, [prompt], { ...opts, seed: seeds[r]! });
+        expect(perRow.tokens[r]).toEqual(alone.tokens[0]);
+      }
     });
 
     it(`${name}: stop tokens end rows independently`, async () => {
