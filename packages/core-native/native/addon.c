@@ -395,6 +395,35 @@ static napi_value js_scatter_add_rows(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* copyRows(heap, srcOff, srcStride, dstOff, dstStride, rows, rowBytes): copies
+ * `rows` rows of rowBytes bytes between strided layouts (concat and split
+ * along any axis are this with outer rows and inner widths). */
+static napi_value js_copy_rows(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  int64_t a[6];
+  uint8_t *heap;
+  int64_t len;
+  if (!get_args(env, info, 6, &heap, &len, argv, a)) {
+    napi_throw_type_error(env, "LAB_NATIVE_ARGS",
+                          "copyRows(heap, srcOff, srcStride, dstOff, dstStride, rows, rowBytes)");
+    return NULL;
+  }
+  int64_t soff = a[0], sstride = a[1], doff = a[2], dstride = a[3], rows = a[4], rb = a[5];
+  if (rows < 0 || rb < 0 || soff < 0 || doff < 0 || sstride < rb || dstride < rb) {
+    return throw_range(env, "copyRows: bad geometry");
+  }
+  if (rows == 0 || rb == 0) return NULL;
+  if (soff + (rows - 1) * sstride + rb > len || doff + (rows - 1) * dstride + rb > len) {
+    return throw_range(env, "copyRows: an operand lies outside the buffer");
+  }
+  if (sstride == rb && dstride == rb) {
+    memmove(heap + doff, heap + soff, (size_t)(rows * rb));
+    return NULL;
+  }
+  for (int64_t r = 0; r < rows; r++) memcpy(heap + doff + r * dstride, heap + soff + r * sstride, (size_t)rb);
+  return NULL;
+}
+
 /* GELU, tanh approximation, as x * sigmoid(c (x + a x^3)) with c = 2 sqrt(2/pi):
  * 0.5 (1 + tanh z) = sigmoid(2 z) exactly. */
 #define GELU_A 0.044715f
@@ -575,6 +604,7 @@ static napi_value init(napi_env env, napi_value exports) {
       METHOD("sumRows", js_sum_rows),
       METHOD("gatherRows", js_gather_rows),
       METHOD("scatterAddRows", js_scatter_add_rows),
+      METHOD("copyRows", js_copy_rows),
       METHOD("gelu", js_gelu),
       METHOD("geluGrad", js_gelu_grad),
       METHOD("layerNorm", js_layer_norm),

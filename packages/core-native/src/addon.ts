@@ -56,6 +56,16 @@ export interface NativeAddon {
     numSegments: number,
     outOff: number,
   ): void;
+  /** Copies `rows` rows of rowBytes bytes between strided layouts (strides in bytes). */
+  copyRows(
+    heap: ArrayBuffer,
+    srcOff: number,
+    srcStride: number,
+    dstOff: number,
+    dstStride: number,
+    rows: number,
+    rowBytes: number,
+  ): void;
   /** y = x sigmoid(c (x + 0.044715 x^3)), c = 2 sqrt(2/pi) (tanh-approximation GELU). */
   gelu(heap: ArrayBuffer, xOff: number, n: number, outOff: number): void;
   /** dx = dy * gelu'(x). */

@@ -10,11 +10,13 @@ import { loadAddon, type NativeAddon } from './addon.js';
 import { type BlasInfo, type BlasOptions, openBlas } from './blas.js';
 import { batchMatMulKernel } from './kernels/batch-mat-mul.js';
 import { castKernel } from './kernels/cast.js';
+import { concatKernel } from './kernels/concat.js';
 import type { AcceleratedKernel, FusedKernel, TfCore } from './kernels/context.js';
 import { fusedGeluGradKernel, fusedGeluKernel } from './kernels/fused-gelu.js';
 import { fusedLayerNormGradKernel, fusedLayerNormKernel } from './kernels/fused-layer-norm.js';
 import { gatherV2Kernel } from './kernels/gather-v2.js';
 import { identityKernel } from './kernels/identity.js';
+import { splitVKernel } from './kernels/split-v.js';
 import { sumKernel } from './kernels/sum.js';
 import { unsortedSegmentSumKernel } from './kernels/unsorted-segment-sum.js';
 import { isWasmBackendLike } from './wasm-heap.js';
@@ -27,6 +29,8 @@ export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
   castKernel,
   gatherV2Kernel,
   unsortedSegmentSumKernel,
+  concatKernel,
+  splitVKernel,
 ];
 
 /** New fused kernels (and their gradients) that @lab/core's ops use when registered. */

@@ -178,3 +178,95 @@ describe('GatherV2 on axis 0', () => {
     tf.dispose([x, none, g, idx, expected, actual]);
   });
 });
+
+describe('Concat and SplitV as strided row copies', () => {
+  const concatCases: { shapes: number[][]; axis: number }[] = [
+    {
+      shapes: [
+        [64, 32],
+        [64, 32],
+        [64, 32],
+      ],
+      axis: 1,
+    },
+    {
+      shapes: [
+        [64, 32],
+        [64, 8],
+      ],
+      axis: -1,
+    },
+    {
+      shapes: [
+        [3, 5],
+        [2, 5],
+      ],
+      axis: 0,
+    },
+    {
+      shapes: [
+        [2, 3, 4],
+        [2, 1, 4],
+        [2, 0, 4],
+      ],
+      axis: 1,
+    },
+    {
+      shapes: [
+        [2, 3, 4, 5],
+        [2, 3, 4, 1],
+      ],
+      axis: 3,
+    },
+  ];
+  for (const c of concatCases) {
+    it(`concat ${JSON.stringify(c.shapes)} axis ${c.axis}`, async () => {
+      const xs = c.shapes.map((s, i) => rand(s, 80 + i));
+      const expected = onOriginalKernels(() => tf.concat(xs, c.axis));
+      const spy = vi.spyOn(addonObject(), 'copyRows');
+      const actual = tf.concat(xs, c.axis);
+      expect(spy).toHaveBeenCalled();
+      expect(actual.shape).toEqual(expected.shape);
+      expect(Array.from(await actual.data())).toEqual(Array.from(await expected.data()));
+      await expectNoLeak(() => tf.dispose(tf.concat(xs, c.axis)));
+      tf.dispose([...xs, expected, actual]);
+    });
+  }
+
+  it('concat of int32 matches; mixed ranks are rejected as before', async () => {
+    const a = tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32');
+    const b = tf.tensor2d([5, 6], [2, 1], 'int32');
+    const c = tf.concat([a, b], 1);
+    expect(Array.from(await c.data())).toEqual([1, 2, 5, 3, 4, 6]);
+    expect(() => tf.concat([a, tf.ones([3, 1], 'int32')], 1)).toThrow();
+    tf.dispose([a, b, c]);
+  });
+
+  const splitCases: { shape: number[]; splits: number | number[]; axis: number }[] = [
+    { shape: [64, 96], splits: 3, axis: 1 },
+    { shape: [64, 96], splits: [32, 48, 16], axis: -1 },
+    { shape: [6, 4], splits: [2, -1], axis: 0 },
+    { shape: [2, 6, 3], splits: [1, 0, 5], axis: 1 },
+  ];
+  for (const c of splitCases) {
+    it(`split ${JSON.stringify(c.shape)} into ${JSON.stringify(c.splits)} on axis ${c.axis}, and its gradient`, async () => {
+      const x = rand(c.shape, 90);
+      const expected = onOriginalKernels(() => tf.split(x, c.splits, c.axis));
+      const spy = vi.spyOn(addonObject(), 'copyRows');
+      const actual = tf.split(x, c.splits, c.axis);
+      expect(spy).toHaveBeenCalled();
+      expect(actual.length).toBe(expected.length);
+      for (let i = 0; i < actual.length; i++) {
+        expect(actual[i]!.shape).toEqual(expected[i]!.shape);
+        expect(Array.from(await actual[i]!.data())).toEqual(Array.from(await expected[i]!.data()));
+      }
+      const f = (t: tf.Tensor) =>
+        tf.addN(tf.split(t, c.splits, c.axis).map((p, i) => tf.sum(tf.mul(p, i + 1)))) as tf.Scalar;
+      const ge = onOriginalKernels(() => tf.grad(f)(x));
+      const ga = tf.grad(f)(x);
+      expect(Array.from(await ga.data())).toEqual(Array.from(await ge.data()));
+      await expectNoLeak(() => tf.dispose(tf.split(x, c.splits, c.axis)));
+      tf.dispose([x, ...expected, ...actual, ge, ga]);
+    });
+  }
+});

@@ -132,8 +132,11 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       skipped.push({ name, reason: (err as Error).message.split('\n')[0] ?? String(err) });
       continue;
     }
-    // Before the accelerator too: it keeps the kernels it replaces (our
-    // UnsortedSegmentSum among them) as fallbacks, so they must exist first.
+    // Start from the wasm backend's kernels plus core's (the accelerator's, if
+    // an earlier call turned it on, come off first): the accelerator wraps
+    // whatever is registered and keeps it as its fallback, so core's kernels
+    // (UnsortedSegmentSum among them) must be in place before it loads.
+    const off = nativeOff('turned off (native: false or LAB_NATIVE=0)');
     registerMissingKernels(tfName);
     const envNative = typeof process !== 'undefined' ? process.env.LAB_NATIVE : undefined;
     const wantNative = options.native ?? envNative !== '0';
@@ -142,7 +145,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
         ? { enabled: false, reason: `the accelerator serves the wasm backend, not ${tfName}` }
         : wantNative
           ? await loadNativeAccelerator()
-          : nativeOff('turned off (native: false or LAB_NATIVE=0)');
+          : off;
     // After the accelerator: which BatchMatMul gradient fits depends on it.
     registerMissingKernels(tfName, { accelerator: accelerator.enabled });
     current = {
