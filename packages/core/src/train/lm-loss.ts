@@ -13,7 +13,7 @@ export interface LMBatch {
   tokens: tf.Tensor2D;
   /** [batch, seq]: 1 where token t is a target to learn (e.g. completion tokens only). Default: attentionMask, else all. */
   lossMask?: tf.Tensor2D;
-  /** [batch, seq]: 1 real, 0 padding. Passed to the model; padding is never a target. */
+  /** [batch, seq]: 1 real, 0 padding. Passed to the model; a padding token is never a target, nor is a token after padding. */
   attentionMask?: tf.Tensor2D;
 }
 
@@ -53,8 +53,13 @@ export function nextTokenLoss(model: CausalLM, batch: LMBatch): tf.Scalar {
     let mask: tf.Tensor | null = null;
     if (batch.lossMask) mask = tf.slice(batch.lossMask, [0, 1], [b, t - 1]);
     if (batch.attentionMask) {
-      const real = tf.slice(batch.attentionMask, [0, 1], [b, t - 1]);
-      mask = mask ? tf.mul(tf.cast(mask, 'float32'), tf.cast(real, 'float32')) : real;
+      // A target counts when it and the token predicting it are both real: the
+      // first real token of a left-padded row has no real prefix.
+      const real = tf.mul(
+        tf.cast(tf.slice(batch.attentionMask, [0, 1], [b, t - 1]), 'float32'),
+        tf.cast(attn!, 'float32'),
+      );
+      mask = mask ? tf.mul(tf.cast(mask, 'float32'), real) : real;
     }
     const out = model.forward(inputs, attn ? { attentionMask: attn } : {});
     const ce = maskedCrossEntropy(out.logits, targets, mask);
