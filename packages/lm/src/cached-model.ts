@@ -56,8 +56,12 @@ export interface CacheStats {
   misses: number;
 }
 
-/** Writes `text` to `path` atomically (unique temp file + rename). */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+/**
+ * Writes `text` to `path` atomically (unique temp file + rename), without
+ * core's fsync: a cache entry lost to a power cut is only a miss, and a
+ * damaged one is detected on read, so per-sample fsyncs would buy nothing.
+ */
+async function writeEntryFile(path: string, text: string): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await writeFile(tmp, text);
@@ -116,7 +120,7 @@ export class CachedModel implements LanguageModel {
   private async write(entry: Entry): Promise<void> {
     const path = this.path(entry.key);
     await mkdir(join(this.dir, entry.key.slice(0, 2)), { recursive: true });
-    await writeFileAtomic(path, JSON.stringify(entry));
+    await writeEntryFile(path, JSON.stringify(entry));
   }
 
   async generate(

@@ -5,7 +5,7 @@
 
 // cache
 export type { CacheStats } from './cached-model.js';
-export { CachedModel, canonicalJson, sampleKey, writeFileAtomic } from './cached-model.js';
+export { CachedModel, canonicalJson, sampleKey } from './cached-model.js';
 // chat templates, formats, JSONL
 export type { ChatTemplate } from './chat-template.js';
 export { chatMLTemplate, plainChatTemplate } from './chat-template.js';

@@ -5,9 +5,8 @@
  */
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { LabError } from '@lab/core';
+import { LabError, writeFileAtomic } from '@lab/core';
 import { z } from 'zod';
-import { writeFileAtomic } from './cached-model.js';
 
 export interface ReadJsonlOptions {
   /** Skip an unparsable final line without a newline (an interrupted append). */
@@ -60,7 +59,7 @@ export async function readJsonl<S extends z.ZodType>(
   return out;
 }
 
-/** Writes records as JSONL atomically (temp file + rename), creating the folder. */
+/** Writes records as JSONL atomically (core writeFileAtomic: temp file, fsync, rename), creating the folder. */
 export async function writeJsonl(path: string, records: readonly unknown[]): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFileAtomic(path, records.map((r) => `${JSON.stringify(r)}\n`).join(''));

@@ -204,7 +204,7 @@ describe('OpenAICompatibleModel over serveOpenAI', () => {
         }
         return false;
       }),
-      { timeoutMs: 150 },
+      { timeoutMs: 1_000 },
     );
     const got = await c.generate([chatReq(0), chatReq(1), chatReq(2)]);
     expect(got.map((r) => r.samples[0]!.text)).toEqual([
@@ -305,7 +305,7 @@ describe('OpenAICompatibleModel over serveOpenAI', () => {
     setTimeout(() => ac.abort(new Error('user stop')), 50);
     const aborted = await pending;
     expect(aborted.message).toBe('user stop');
-    expect(performance.now() - t0).toBeLessThan(1_000);
+    expect(performance.now() - t0).toBeLessThan(1_500);
   });
 
   it('scores continuations through echo + logprobs', async () => {
