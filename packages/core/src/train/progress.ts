@@ -65,12 +65,17 @@ export function createProgress(
   );
   bar.start(totalSteps, 0, { fields: '' });
   let evalText = '';
+  let stepText = '';
+  let current = 0;
   return {
     step(step, fields) {
-      bar.update(step, { fields: formatFields(fields) + evalText });
+      current = step;
+      stepText = formatFields(fields);
+      bar.update(step, { fields: stepText + evalText });
     },
     eval(_step, metrics) {
       evalText = `  | eval ${formatFields(metrics)}`;
+      bar.update(current, { fields: stepText + evalText });
     },
     end() {
       bar.stop();

@@ -152,6 +152,8 @@ export async function train<B = LMBatch>(options: TrainOptions<B>): Promise<Trai
   const evals: TrainResult['evals'] = [];
   let stopReason: TrainResult['stopReason'] = 'steps';
   let step = 0;
+  let totalTokens = 0;
+  let totalMs = 0;
 
   const runEval = async (): Promise<boolean> => {
     const metrics: Metrics = {};
@@ -253,7 +255,10 @@ export async function train<B = LMBatch>(options: TrainOptions<B>): Promise<Trai
           ms: performance.now() - started,
         };
         const fields: Record<string, number> = { loss: meanLoss, lr, 'grad-norm': gradNorm };
-        if (tokens > 0) fields['tok/s'] = (tokens * 1000) / Math.max(info.ms, 1e-3);
+        totalTokens += tokens;
+        totalMs += info.ms;
+        // Averaged since the start: one step's rate jumps with GC and eval pauses.
+        if (totalTokens > 0) fields['tok/s'] = (totalTokens * 1000) / Math.max(totalMs, 1e-3);
         progress.step(step, fields);
         if ((await callbacks.onStep?.(info)) === false) {
           stopReason = 'callback';
