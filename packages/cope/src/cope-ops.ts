@@ -111,6 +111,14 @@ function gatherFloorCeil(zFlat: tf.Tensor1D, p: tf.Tensor4D, npos: number): tf.T
       },
     );
   }
+  const backend = tf.getBackend();
+  if (!tf.getKernel('UnsortedSegmentSum', backend)) {
+    throw new LabError(
+      'COPE_KERNEL_MISSING',
+      `backend "${backend}" has no UnsortedSegmentSum kernel, which CoPE's gradient needs; initialise it with @lab/core's initBackend(), which registers one`,
+      { backend, kernel: 'UnsortedSegmentSum' },
+    );
+  }
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [z, pos, save] = args as [tf.Tensor1D, tf.Tensor4D, tf.GradSaveFunc];
     const rowBase = rowOffsets(b, h, tq, tk, npos); // [B, H, Tq, Tk], float32

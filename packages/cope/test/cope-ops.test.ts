@@ -125,6 +125,20 @@ describeBackends('CoPE ops', () => {
     expect(p[1]![0]![3]).toEqual([4, 3, 2, 1]);
   });
 
+  it('refuses to run without the UnsortedSegmentSum kernel its gradient needs', () => {
+    const backend = tf.getBackend();
+    const kernel = tf.getKernel('UnsortedSegmentSum', backend)!;
+    tf.unregisterKernel('UnsortedSegmentSum', backend);
+    try {
+      const p = contextualPositions(tf.ones([1, 1, 3, 3]) as tf.Tensor4D, causal(3, 3), 3);
+      expect(() =>
+        interpolatedPositionLogits(tf.ones([1, 1, 3, 2]) as tf.Tensor4D, tf.ones([2, 4]), p),
+      ).toThrow(/UnsortedSegmentSum/);
+    } finally {
+      tf.registerKernel(kernel);
+    }
+  });
+
   it('leaves no tensors behind, forward and backward', async () => {
     const q = tf.randomNormal([1, 2, 4, 4]) as tf.Tensor4D;
     const table = tf.randomNormal([4, 5]);
