@@ -224,8 +224,8 @@ function oneProblem(rng: Rng, o: z.output<typeof WordProblemOptionsSchema>, inde
  *
  * @example
  * const [p] = generateWordProblems({ n: 1, seed: 3, ...WORD_PROBLEM_SPLITS['ood-numeric'] });
- * p.question; // 'Leo has 731 coins. He buys 512 more coins. …'
- * p.coa;      // 'He buys 512 more, so [731 + 512 = y1]. The answer is y1.'
+ * p.question; // 'Max has 537 apples. He splits his apples into 3 equal piles and keeps one pile. He buys 580 more apples. …'
+ * p.coa;      // 'He keeps one of 3 piles, so [537 / 3 = y1]. He buys 580 more, so [y1 + 580 = y2]. The answer is y2.'
  */
 export function generateWordProblems(options: WordProblemOptions = {}): WordProblem[] {
   const o = WordProblemOptionsSchema.parse(options);
