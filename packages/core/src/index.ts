@@ -126,9 +126,8 @@ export type {
 } from './tokenizers/types.js';
 export type { VocabFromCorpusOptions, VocabTokenizerOptions } from './tokenizers/vocab-tokenizer.js';
 export { DEFAULT_WORD_PATTERN, VocabTokenizer } from './tokenizers/vocab-tokenizer.js';
-
 // ---- checkpoints and safetensors (section: io) ----
-export { writeFileAtomic } from './io/atomic.js';
+export { writeDirAtomic, writeFileAtomic } from './io/atomic.js';
 export type {
   CheckpointContents,
   LoadCheckpointOptions,
@@ -154,15 +153,13 @@ export type {
 export {
   decodeSafetensors,
   decodeTensorBytes,
-  encodeSafetensors,
   parseSafetensors,
   readSafetensors,
   readSafetensorsHeader,
-  writeSafetensors,
 } from './io/safetensors.js';
 export type { SafetensorsDtype, SafetensorsEntry, SafetensorsHeader } from './io/safetensors-header.js';
 export { MAX_HEADER_BYTES, SAFETENSORS_DTYPES } from './io/safetensors-header.js';
-
+export { encodeSafetensors, writeSafetensors } from './io/safetensors-write.js';
 // ---- data: JSONL, RNG, batching (section: data) ----
 export type { PaddedBatch, PadOptions } from './data/batch.js';
 export { padBatch, padSequences, toLMBatch } from './data/batch.js';
@@ -172,3 +169,4 @@ export type { JsonlRecord, ReadJsonlOptions } from './data/jsonl.js';
 export { readJsonl, readJsonlAll, readJsonlRecords, writeJsonl } from './data/jsonl.js';
 export type { RngSeed, RngState } from './data/rng.js';
 export { Rng } from './data/rng.js';
+export { formatShape, LabError } from './errors.js';

@@ -13,7 +13,8 @@ import { LabError } from '../errors.js';
 import { tokenizerFromJSON } from '../tokenizers/tokenizer-from-json.js';
 import type { Tokenizer } from '../tokenizers/types.js';
 import { resolveAtomicDir, writeDirAtomic, writeFileSynced } from './atomic.js';
-import { encodeSafetensors, readSafetensors } from './safetensors.js';
+import { readSafetensors } from './safetensors.js';
+import { encodeSafetensors } from './safetensors-write.js';
 
 export const CONFIG_FILE = 'config.json';
 export const WEIGHTS_FILE = 'model.safetensors';
