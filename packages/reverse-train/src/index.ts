@@ -15,6 +15,9 @@ export { composeDoc } from './generators/compose.js';
 export type { SymbolicConfig, SymbolicPair, SymbolicTask } from './generators/symbolic.js';
 export { generateSymbolic, SYMBOLIC_RELATIONS, SymbolicConfigSchema } from './generators/symbolic.js';
 export type { QAItem, TaskData } from './generators/types.js';
+// experiment harness (tiny core TransformerLM)
+export type { ArmConfig, ArmResult, DirectionScore } from './harness.js';
+export { ArmConfigSchema, answerQuestions, runArm, taskTokenizer } from './harness.js';
 // mixing and JSONL streaming
 export { readJsonlShards, writeJsonlStream } from './jsonl.js';
 export type { Leak } from './leakage.js';

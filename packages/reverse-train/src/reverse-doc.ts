@@ -35,7 +35,7 @@ export interface ReverseDocOptions {
   tagger?: EntityTagger;
   /** Default true: each word is encoded with a leading space (BPE convention). */
   leadingSpace?: boolean;
-  seed?: number;
+  seed?: number | string;
   epoch?: number;
   /** Used when the doc has no id. */
   fallbackId?: number | string;
