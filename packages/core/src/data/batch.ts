@@ -45,7 +45,7 @@ export function padSequences(seqs: readonly (readonly number[])[], options: PadO
     throw new LabError('BATCH_OPTIONS', `padId must be an integer, got ${options.padId}`, { field: 'padId' });
   }
   if (seqs.length === 0) throw new LabError('BATCH_EMPTY', 'cannot batch zero sequences', {});
-  const length = options.length ?? Math.max(...seqs.map((s) => s.length));
+  const length = options.length ?? seqs.reduce((m, s) => Math.max(m, s.length), 0);
   if (!Number.isInteger(length) || length < 1) {
     throw new LabError('BATCH_OPTIONS', `length must be a positive integer, got ${length}`, {
       field: 'length',

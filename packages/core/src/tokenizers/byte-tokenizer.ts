@@ -67,8 +67,11 @@ export class ByteTokenizer extends BaseTokenizer {
   ): void {
     const bytes = utf8Encode(text);
     for (const b of bytes) ids.push(b);
-    if (offsets)
-      offsets.push(...offsetsFromByteLengths(text, new Array<number>(bytes.length).fill(1), start));
+    if (offsets) {
+      // A loop, not push(...spread): a long text would exceed the argument limit.
+      for (const r of offsetsFromByteLengths(text, new Array<number>(bytes.length).fill(1), start))
+        offsets.push(r);
+    }
   }
 
   decode(ids: readonly number[], options: DecodeOptions = {}): string {

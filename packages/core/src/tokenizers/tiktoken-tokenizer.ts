@@ -151,7 +151,7 @@ export class TiktokenTokenizer extends BaseTokenizer {
     for (const id of out) ids.push(id);
     if (offsets) {
       const lengths = Array.from(out, (id) => encoder.decode_single_token_bytes(id).length);
-      offsets.push(...offsetsFromByteLengths(text, lengths, start));
+      for (const r of offsetsFromByteLengths(text, lengths, start)) offsets.push(r);
     }
   }
 

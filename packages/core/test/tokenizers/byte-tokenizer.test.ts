@@ -113,3 +113,15 @@ describe('ByteTokenizer', () => {
     });
   });
 });
+
+describe('ByteTokenizer on long text', () => {
+  it('encodes a megabyte with offsets', () => {
+    const tok = new ByteTokenizer();
+    const s = 'héllo wörld 😀 '.repeat(60_000); // ~1.1 MB of UTF-8
+    const { ids, offsets } = tok.encodeWithOffsets(s);
+    expect(ids.length).toBe(Buffer.byteLength(s));
+    expect(offsets.length).toBe(ids.length);
+    expect(offsets.at(-1)).toEqual([s.length - 1, s.length]);
+    expect(tok.decode(ids)).toBe(s);
+  });
+});
