@@ -97,7 +97,7 @@ class Group {
   private readonly mask: number[][];
   private cache: KVCache | null = null;
   private fed = 0;
-  private hasPadding: boolean;
+  private readonly hasPadding: boolean;
 
   constructor(
     readonly model: CausalLM,
@@ -109,11 +109,6 @@ class Group {
     const width = Math.max(...prompts.map((p) => p.length));
     this.mask = prompts.map((p) => [...new Array(width - p.length).fill(0), ...new Array(p.length).fill(1)]);
     this.hasPadding = prompts.some((p) => p.length !== width);
-  }
-
-  /** Padded length of the prompts. */
-  get width(): number {
-    return this.mask[0]!.length;
   }
 
   /** Next-token logits of every row after the tokens so far: [rows, vocab]. */
@@ -148,7 +143,7 @@ class Group {
     return out;
   }
 
-  /** Appends one token per row (rows of both streams get the same token). */
+  /** Appends one token per output row: every stream's row b gets tokens[b]. */
   append(tokens: readonly number[]): void {
     this.rows.forEach((row, r) => {
       row.push(tokens[r % tokens.length]!);
