@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LabError } from '@lab/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type GenerateRequest,
   type GenerateRequestInput,
@@ -306,6 +306,42 @@ describe('OpenAICompatibleModel over serveOpenAI', () => {
     const aborted = await pending;
     expect(aborted.message).toBe('user stop');
     expect(performance.now() - t0).toBeLessThan(1_500);
+  });
+
+  it('sends top_k only when asked to, warning once when it drops it', async () => {
+    const model = new ScriptedModel();
+    const server = await start(model);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      await client(server).generate([chatReq(0, { topK: 5 }), chatReq(1, { topK: 5 })]);
+      expect(model.calls.map((r) => r.topK)).toEqual([undefined, undefined]);
+      expect(warn).toHaveBeenCalledTimes(1);
+      await client(server, { sendTopK: true }).generate([chatReq(2, { topK: 5 })]);
+      expect(model.calls.at(-1)!.topK).toBe(5);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('reports a model that cannot take images as a 400, not a retry', async () => {
+    const textOnly: LanguageModel = {
+      id: 'scripted',
+      async generate() {
+        throw new LabError(
+          'LM_UNSUPPORTED',
+          'this chat template renders text only; the message has an image part',
+        );
+      },
+    };
+    const c = client(await start(textOnly));
+    const err = await c
+      .generate([
+        { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:,' } }] }] },
+      ])
+      .catch((e) => e);
+    expect(err.context.status).toBe(400);
+    expect(err.message).toContain('image part');
+    expect(c.stats.retries).toBe(0);
   });
 
   it('scores continuations through echo + logprobs', async () => {
