@@ -2,6 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LanguageModel, type OpenAIServer, ScriptedModel, serveOpenAI } from '../src/index.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: raw wire JSON, read field by field in assertions
+type Json = any;
+
 let server: OpenAIServer;
 let model: ScriptedModel;
 beforeAll(async () => {
@@ -10,21 +13,21 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function post(path: string, body: unknown): Promise<{ status: number; json: any; text: string }> {
+async function post(path: string, body: unknown): Promise<{ status: number; json: Json; text: string }> {
   const res = await fetch(`${server.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  let json: any = null;
+  let json: Json = null;
   try {
     json = JSON.parse(text);
   } catch {}
   return { status: res.status, json, text };
 }
 
-function expectOpenAIError(json: any): void {
+function expectOpenAIError(json: Json): void {
   expect(Object.keys(json)).toEqual(['error']);
   expect(Object.keys(json.error).sort()).toEqual(['code', 'message', 'param', 'type']);
   expect(typeof json.error.message).toBe('string');
@@ -45,7 +48,7 @@ describe('serveOpenAI', () => {
     });
     expect(status).toBe(200);
     expect(json.object).toBe('chat.completion');
-    expect(json.choices.map((c: any) => c.message.content)).toEqual(['echo: hi #0', 'echo: hi #1']);
+    expect(json.choices.map((c: Json) => c.message.content)).toEqual(['echo: hi #0', 'echo: hi #1']);
     expect(json.choices[0].finish_reason).toBe('stop');
     expect(json.usage.completion_tokens).toBe(22);
     expect(json.usage.total_tokens).toBe(json.usage.prompt_tokens + 22);
@@ -53,7 +56,7 @@ describe('serveOpenAI', () => {
 
   it('answers completions for a list of prompts, indexing choices prompt-major', async () => {
     const { json } = await post('/completions', { prompt: ['a', 'b'], n: 2, stop: '#', logprobs: 1 });
-    expect(json.choices.map((c: any) => [c.index, c.text])).toEqual([
+    expect(json.choices.map((c: Json) => [c.index, c.text])).toEqual([
       [0, 'echo: a '],
       [1, 'echo: a '],
       [2, 'echo: b '],
@@ -122,7 +125,7 @@ describe('serveOpenAI', () => {
         fetch(`${s.url}/completions`, { method: 'POST', body: JSON.stringify({ prompt }) }).then(
           async (r) => ({
             status: r.status,
-            json: (await r.json()) as any,
+            json: (await r.json()) as Json,
           }),
         );
       const [a, b, c] = await Promise.all([call('ok1'), call('boom'), call('ok2')]);
