@@ -424,6 +424,54 @@ static napi_value js_copy_rows(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* adamw(heap, pOff, gOff (-1: zero gradient), mOff, vOff, n,
+ *       beta1, 1 - beta1, beta2, 1 - beta2, 1 / sqrt(bc2), eps, lr / bc1, keep, gradScale)
+ * One AdamW step in place, with the same float32 operations in the same
+ * order as the composite (the scalars come from JavaScript's doubles, rounded
+ * once to float32 as tf.scalar does):
+ *   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+ *   p = keep p - (m / (sqrt(v) / sqrt(bc2) + eps)) (lr / bc1)
+ * with keep = 1 - lr * weightDecay for decayed parameters (1 otherwise). */
+static napi_value js_adamw(napi_env env, napi_callback_info info) {
+  size_t argc = 15;
+  napi_value argv[15];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t *heap;
+  int64_t len, poff, goff, moff, voff, n;
+  float b1, c1, b2, c2, inv_sqrt_bc2, eps, step, keep, gscale;
+  if (argc != 15 || !get_buffer(env, argv[0], &heap, &len) || !get_i64(env, argv[1], &poff) ||
+      !get_i64(env, argv[2], &goff) || !get_i64(env, argv[3], &moff) ||
+      !get_i64(env, argv[4], &voff) || !get_i64(env, argv[5], &n) || !get_f32(env, argv[6], &b1) ||
+      !get_f32(env, argv[7], &c1) || !get_f32(env, argv[8], &b2) || !get_f32(env, argv[9], &c2) ||
+      !get_f32(env, argv[10], &inv_sqrt_bc2) || !get_f32(env, argv[11], &eps) ||
+      !get_f32(env, argv[12], &step) || !get_f32(env, argv[13], &keep) ||
+      !get_f32(env, argv[14], &gscale)) {
+    napi_throw_type_error(env, "LAB_NATIVE_ARGS",
+                          "adamw(heap, pOff, gOff, mOff, vOff, n, beta1, 1-beta1, beta2, 1-beta2, "
+                          "1/sqrt(bc2), eps, lr/bc1, keep, gradScale)");
+    return NULL;
+  }
+  if (n < 0 || !span_ok(poff, n, len) || !span_ok(moff, n, len) || !span_ok(voff, n, len) ||
+      (goff != -1 && !span_ok(goff, n, len))) {
+    return throw_range(env, "adamw: an operand lies outside the buffer");
+  }
+  float *p = (float *)(heap + poff);
+  float *m = (float *)(heap + moff);
+  float *v = (float *)(heap + voff);
+  const float *g = goff == -1 ? NULL : (const float *)(heap + goff);
+  for (int64_t i = 0; i < n; i++) {
+    float gi = g ? (gscale == 1.0f ? g[i] : g[i] * gscale) : 0.0f;
+    float mi = m[i] * b1 + gi * c1;
+    float vi = v[i] * b2 + (gi * gi) * c2;
+    m[i] = mi;
+    v[i] = vi;
+    float denom = sqrtf(vi) * inv_sqrt_bc2 + eps;
+    float u = (mi / denom) * step;
+    p[i] = (keep == 1.0f ? p[i] : p[i] * keep) - u;
+  }
+  return NULL;
+}
+
 /* GELU, tanh approximation, as x * sigmoid(c (x + a x^3)) with c = 2 sqrt(2/pi):
  * 0.5 (1 + tanh z) = sigmoid(2 z) exactly. */
 #define GELU_A 0.044715f
@@ -605,6 +653,7 @@ static napi_value init(napi_env env, napi_value exports) {
       METHOD("gatherRows", js_gather_rows),
       METHOD("scatterAddRows", js_scatter_add_rows),
       METHOD("copyRows", js_copy_rows),
+      METHOD("adamw", js_adamw),
       METHOD("gelu", js_gelu),
       METHOD("geluGrad", js_gelu_grad),
       METHOD("layerNorm", js_layer_norm),

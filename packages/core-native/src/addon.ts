@@ -66,6 +66,24 @@ export interface NativeAddon {
     rows: number,
     rowBytes: number,
   ): void;
+  /** One AdamW step in place on a parameter and its moments (gOff -1: zero gradient); see native/addon.c. */
+  adamw(
+    heap: ArrayBuffer,
+    pOff: number,
+    gOff: number,
+    mOff: number,
+    vOff: number,
+    n: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    invSqrtBc2: number,
+    epsilon: number,
+    stepSize: number,
+    keep: number,
+    gradScale: number,
+  ): void;
   /** y = x sigmoid(c (x + 0.044715 x^3)), c = 2 sqrt(2/pi) (tanh-approximation GELU). */
   gelu(heap: ArrayBuffer, xOff: number, n: number, outOff: number): void;
   /** dx = dy * gelu'(x). */

@@ -3,6 +3,8 @@
  * backend. @lab/core's initBackend() loads it when installed; users rarely
  * call it directly. The public API is exactly what this file exports.
  */
+export type { AdamWStepArgs } from './adamw.js';
+export { adamwInPlace } from './adamw.js';
 export type { NativeAddon } from './addon.js';
 export { defaultAddonPath, loadAddon } from './addon.js';
 export type { BlasInfo, BlasOptions, BlasResult } from './blas.js';

@@ -64,6 +64,13 @@ type Loaded = { ok: true; addon: NativeAddon; blas: BlasInfo } | { ok: false; re
 const loadCache = new Map<string, Loaded>();
 /** Original wasm kernels we replaced, by kernel name. */
 const originals = new Map<string, KernelConfig>();
+/** The addon while the accelerator is on (for in-place updates outside kernels). */
+let active: NativeAddon | undefined;
+
+/** The loaded addon while the accelerator is enabled, else undefined. */
+export function activeAddon(): NativeAddon | undefined {
+  return active;
+}
 
 function load(options: AcceleratorOptions): Loaded {
   const env = typeof process !== 'undefined' ? process.env : {};
@@ -89,6 +96,7 @@ function load(options: AcceleratorOptions): Loaded {
 
 /** Puts the wasm backend's own kernels back; a no-op when nothing was replaced. */
 export function disableWasmAccelerator(tf: TfCore): void {
+  active = undefined;
   for (const [name, config] of originals) {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel(config);
@@ -148,6 +156,7 @@ export function enableWasmAccelerator(tf: TfCore, options: AcceleratorOptions = 
     if (kernel.gradient) tf.registerGradient(kernel.gradient(base));
     names.push(kernel.kernelName);
   }
+  active = loaded.addon;
   const { blas } = loaded;
   const threads =
     blas.threads < 0 ? 'thread count not settable' : `${blas.threads} thread${blas.threads === 1 ? '' : 's'}`;

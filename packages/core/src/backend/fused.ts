@@ -8,6 +8,7 @@
  * kernels and their gradients); core never imports that package statically.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { activeNativeModule } from './native.js';
 
 /** GELU (tanh approximation): x -> x sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3)). */
 export const FUSED_GELU = 'LabFusedGelu';
@@ -59,4 +60,37 @@ export function fusedLayerNorm<T extends tf.Tensor>(
   }
   const inputs: tf.NamedTensorMap = beta ? { x, gamma, beta } : { x, gamma };
   return tf.engine().runKernel(FUSED_LAYER_NORM, inputs, { epsilon }) as T;
+}
+
+/** One AdamW update over all parameters (see @lab/core-native's adamwInPlace). */
+export interface FusedAdamWStep {
+  params: readonly tf.Variable[];
+  /** Aligned with params (null: zero gradient), or one flat vector of all of them. */
+  grads: readonly (tf.Tensor | null | undefined)[] | tf.Tensor;
+  /** Flat first and second moments, in the order of params. */
+  m: tf.Variable;
+  v: tf.Variable;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+  decayed: readonly boolean[];
+  /** The step being taken (1 for the first update). */
+  step: number;
+  gradScale?: number;
+}
+
+/**
+ * Runs the AdamW update natively in place and returns true, or returns false
+ * (nothing changed) when the accelerator is off or declines the inputs; the
+ * caller then runs its composite, which computes the same float32 operations.
+ *
+ * @example
+ * if (!fusedAdamWStep({ params, grads, m, v, lr, beta1, beta2, epsilon, weightDecay, decayed, step })) composite();
+ */
+export function fusedAdamWStep(args: FusedAdamWStep): boolean {
+  const mod = activeNativeModule();
+  if (mod?.adamwInPlace === undefined) return false;
+  return mod.adamwInPlace(tf, args as unknown as Record<string, unknown>);
 }

@@ -38,6 +38,8 @@ interface CoreNativeModule {
     blas?: { path: string; vendor: string; version: string; threads: number; gflops: number };
   };
   disableWasmAccelerator(tfCore: typeof tf): void;
+  /** In-place AdamW over all parameters; false when it declines (see backend/fused.ts). */
+  adamwInPlace?(tfCore: typeof tf, args: Record<string, unknown>): boolean;
 }
 
 export interface LoadNativeOptions {
@@ -49,6 +51,12 @@ export interface LoadNativeOptions {
 
 const PACKAGE = '@lab/core-native';
 let loadedModule: CoreNativeModule | undefined;
+let enabled = false;
+
+/** The loaded `@lab/core-native` module while its accelerator is on (for fused ops outside kernels). */
+export function activeNativeModule(): CoreNativeModule | undefined {
+  return enabled ? loadedModule : undefined;
+}
 
 function defaultImporter(): Promise<unknown> {
   return import(/* @vite-ignore */ PACKAGE as string);
@@ -95,12 +103,14 @@ export async function loadNativeAccelerator(options: LoadNativeOptions = {}): Pr
   try {
     report = mod.enableWasmAccelerator(tf, options.accelerator);
   } catch (err) {
+    enabled = false;
     mod.disableWasmAccelerator(tf);
     return {
       enabled: false,
       reason: `${PACKAGE} failed to start: ${String((err as Error)?.message ?? err).split('\n')[0]}`,
     };
   }
+  enabled = report.enabled;
   const status: AcceleratorStatus = { enabled: report.enabled, reason: report.reason };
   if (report.kernels) status.kernels = report.kernels;
   if (report.blas) {
@@ -119,6 +129,7 @@ export async function loadNativeAccelerator(options: LoadNativeOptions = {}): Pr
  * the status that says why it is off.
  */
 export function nativeOff(reason: string): AcceleratorStatus {
+  enabled = false;
   loadedModule?.disableWasmAccelerator(tf);
   return { enabled: false, reason };
 }

@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { fusedAdamWStep } from '../backend/fused.js';
 import { formatShape, LabError } from '../errors.js';
 import type { StateDict } from '../nn/module.js';
 import type { LearningRateSchedule } from './schedule.js';
@@ -166,6 +167,31 @@ export class AdamW {
     const bc1 = 1 - beta1 ** t;
     const bc2 = 1 - beta2 ** t;
     const scale = options.gradScale ?? 1;
+    // One native in-place pass per parameter when @lab/core-native is on (same float32 math).
+    const perParam =
+      grads instanceof tf.Tensor
+        ? grads
+        : this.variables.map((v, i) =>
+            Array.isArray(grads) ? grads[i] : (grads as tf.NamedTensorMap)[v.name],
+          );
+    const fused = fusedAdamWStep({
+      params: this.variables,
+      grads: perParam,
+      m: this.m,
+      v: this.v,
+      lr,
+      beta1,
+      beta2,
+      epsilon,
+      weightDecay,
+      decayed: this.decayed,
+      step: t,
+      gradScale: scale,
+    });
+    if (fused) {
+      this.stepCount = t;
+      return;
+    }
     const update = tf.tidy(() => {
       let g = grads instanceof tf.Tensor ? grads : this.flattenGradients(grads); // [size]
       if (g.size !== this.size) {
