@@ -169,4 +169,3 @@ export type { JsonlRecord, ReadJsonlOptions } from './data/jsonl.js';
 export { readJsonl, readJsonlAll, readJsonlRecords, writeJsonl } from './data/jsonl.js';
 export type { RngSeed, RngState } from './data/rng.js';
 export { Rng } from './data/rng.js';
-export { formatShape, LabError } from './errors.js';
