@@ -7,7 +7,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AdamW } from '../../core/src/train/adamw.js';
-import { addonObject, expectClose, expectNoLeak, onOriginalKernels, rand, startAccelerated } from './helpers.js';
+import {
+  addonObject,
+  expectClose,
+  expectNoLeak,
+  onOriginalKernels,
+  rand,
+  startAccelerated,
+} from './helpers.js';
 
 beforeAll(startAccelerated);
 afterEach(() => {
@@ -62,7 +69,8 @@ describe('native AdamW', () => {
       const spy = vi.spyOn(addonObject(), 'adamw');
       const opt = run(mine, mode, 4);
       expect(spy).toHaveBeenCalledTimes(4 * SHAPES.length);
-      for (let i = 0; i < ref.length; i++) expectClose(await mine[i]!.data(), await ref[i]!.data(), 1e-7, 1e-6);
+      for (let i = 0; i < ref.length; i++)
+        expectClose(await mine[i]!.data(), await ref[i]!.data(), 1e-7, 1e-6);
       const a = opt.stateDict();
       const b = refOpt.stateDict();
       // Same order of entries (step, then both moments per parameter); names differ by test run.
@@ -79,7 +87,10 @@ describe('native AdamW', () => {
 
   it('changes nothing else and leaks nothing', async () => {
     const params = makeParams();
-    const opt = new AdamW(params.map((p) => [p.name, p] as const), { lr: 1e-3 });
+    const opt = new AdamW(
+      params.map((p) => [p.name, p] as const),
+      { lr: 1e-3 },
+    );
     const gs = gradsAt(1);
     await expectNoLeak(() => opt.applyGradients(gs));
     tf.dispose([...params, ...gs]);
@@ -88,7 +99,10 @@ describe('native AdamW', () => {
 
   it('declines when a parameter buffer is shared (a kept clone must not change)', async () => {
     const params = makeParams();
-    const opt = new AdamW(params.map((p) => [p.name, p] as const), { lr: 1e-2 });
+    const opt = new AdamW(
+      params.map((p) => [p.name, p] as const),
+      { lr: 1e-2 },
+    );
     const kept = tf.clone(params[0]!); // aliases the variable's buffer when the accelerator is on
     const before = Array.from(await kept.data());
     const spy = vi.spyOn(addonObject(), 'adamw');
