@@ -23,9 +23,17 @@ export type { RegisterKernelsOptions } from './kernels/register.js';
 export { transposedMatMulGradActive } from './kernels/register.js';
 export type { LayerKV } from './model/kv-cache.js';
 export { TransformerKVCache } from './model/kv-cache.js';
-export type { FeedForwardConfig, TransformerConfig, TransformerConfigInput } from './model/transformer-config.js';
+export type {
+  FeedForwardConfig,
+  TransformerConfig,
+  TransformerConfigInput,
+} from './model/transformer-config.js';
 export { FeedForwardConfigSchema, TransformerConfigSchema } from './model/transformer-config.js';
-export type { FeedForwardFactory, PositionEncodingFactory, TransformerLMOptions } from './model/transformer-lm.js';
+export type {
+  FeedForwardFactory,
+  PositionEncodingFactory,
+  TransformerLMOptions,
+} from './model/transformer-lm.js';
 export { TransformerLM } from './model/transformer-lm.js';
 export { GELU_SCALE, gelu, silu } from './nn/activations.js';
 export type { AttentionMask } from './nn/attention-mask.js';
@@ -45,7 +53,11 @@ export type { MLPConfig } from './nn/mlp.js';
 export { MLP, MLPConfigSchema } from './nn/mlp.js';
 export type { RMSNormConfig } from './nn/rms-norm.js';
 export { RMSNorm, RMSNormConfigSchema } from './nn/rms-norm.js';
-export type { TransformerBlockConfig, TransformerBlockOptions, TransformerBlockOutput } from './nn/transformer-block.js';
+export type {
+  TransformerBlockConfig,
+  TransformerBlockOptions,
+  TransformerBlockOutput,
+} from './nn/transformer-block.js';
 export { TransformerBlock, TransformerBlockConfigSchema } from './nn/transformer-block.js';
 export type { LearnedAbsolutePositionOptions } from './position/absolute.js';
 export { LearnedAbsolutePosition } from './position/absolute.js';
@@ -66,7 +78,14 @@ export { nextTokenLoss } from './train/lm-loss.js';
 export type { ProgressMode } from './train/progress.js';
 export type { LearningRateSchedule, WarmupCosineConfig } from './train/schedule.js';
 export { constantSchedule, WarmupCosineConfigSchema, warmupCosineSchedule } from './train/schedule.js';
-export type { Metrics, StepInfo, TrainCallbacks, TrainConfig, TrainOptions, TrainResult } from './train/train.js';
+export type {
+  Metrics,
+  StepInfo,
+  TrainCallbacks,
+  TrainConfig,
+  TrainOptions,
+  TrainResult,
+} from './train/train.js';
 export { TrainConfigSchema, train } from './train/train.js';
 
 // ---- generation (section: generate) ----

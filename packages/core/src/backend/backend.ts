@@ -69,20 +69,22 @@ async function ensureGradients(): Promise<void> {
   gradientsRegistered = true;
 }
 
-type ProcessEvent = 'uncaughtException' | 'unhandledRejection';
-const PROCESS_EVENTS: ProcessEvent[] = ['uncaughtException', 'unhandledRejection'];
+// Typed as one event: @types/node's overloads take a single literal, not a union.
+type ProcessEvent = 'uncaughtException';
+const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as unknown as ProcessEvent[];
+type Listener = (...args: unknown[]) => void;
 
-function processListeners(): Map<ProcessEvent, Function[]> {
-  const out = new Map<ProcessEvent, Function[]>();
+function processListeners(): Map<ProcessEvent, Listener[]> {
+  const out = new Map<ProcessEvent, Listener[]>();
   if (typeof process === 'undefined' || typeof process.listeners !== 'function') return out;
-  for (const event of PROCESS_EVENTS) out.set(event, [...process.listeners(event)]);
+  for (const event of PROCESS_EVENTS) out.set(event, [...(process.listeners(event) as Listener[])]);
   return out;
 }
 
-function removeAddedListeners(before: Map<ProcessEvent, Function[]>): void {
+function removeAddedListeners(before: Map<ProcessEvent, Listener[]>): void {
   for (const [event, old] of before) {
-    for (const listener of process.listeners(event)) {
-      if (!old.includes(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
+    for (const listener of process.listeners(event) as Listener[]) {
+      if (!old.includes(listener)) process.removeListener(event, listener);
     }
   }
 }
