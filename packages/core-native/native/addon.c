@@ -472,6 +472,80 @@ static napi_value js_adamw(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+#define MAX_RANK 8
+
+/* Reads a JS array of up to MAX_RANK integers. */
+static int get_int_array(napi_env env, napi_value v, int64_t *out, uint32_t *n) {
+  bool is_array = false;
+  if (napi_is_array(env, v, &is_array) != napi_ok || !is_array) return 0;
+  if (napi_get_array_length(env, v, n) != napi_ok || *n > MAX_RANK) return 0;
+  for (uint32_t i = 0; i < *n; i++) {
+    napi_value e;
+    if (napi_get_element(env, v, i, &e) != napi_ok || !get_i64(env, e, &out[i])) return 0;
+  }
+  return 1;
+}
+
+/* transpose(heap, xOff, shape[], perm[], outOff): out = x permuted (4-byte
+ * elements), out.shape[i] = shape[perm[i]]. When the last axis stays last,
+ * each innermost run is one memcpy (the attention head split/merge case). */
+static napi_value js_transpose(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t *heap;
+  int64_t len, xoff, ooff, shape[MAX_RANK], perm[MAX_RANK];
+  uint32_t rank = 0, prank = 0;
+  if (argc != 5 || !get_buffer(env, argv[0], &heap, &len) || !get_i64(env, argv[1], &xoff) ||
+      !get_int_array(env, argv[2], shape, &rank) || !get_int_array(env, argv[3], perm, &prank) ||
+      !get_i64(env, argv[4], &ooff) || rank != prank || rank == 0) {
+    napi_throw_type_error(env, "LAB_NATIVE_ARGS", "transpose(heap, xOff, shape, perm, outOff)");
+    return NULL;
+  }
+  int64_t size = 1, stride[MAX_RANK], oshape[MAX_RANK], ostride_src[MAX_RANK];
+  int seen[MAX_RANK] = {0};
+  for (int i = (int)rank - 1; i >= 0; i--) {
+    if (shape[i] < 0) return throw_range(env, "transpose: negative dimension");
+    stride[i] = size;
+    size *= shape[i];
+  }
+  for (uint32_t i = 0; i < rank; i++) {
+    if (perm[i] < 0 || perm[i] >= rank || seen[perm[i]]) return throw_range(env, "transpose: bad permutation");
+    seen[perm[i]] = 1;
+    oshape[i] = shape[perm[i]];
+    ostride_src[i] = stride[perm[i]]; /* source stride of each output axis */
+  }
+  if (!span_ok(xoff, size, len) || !span_ok(ooff, size, len)) {
+    return throw_range(env, "transpose: an operand lies outside the buffer");
+  }
+  if (size == 0) return NULL;
+  const uint32_t *x = (const uint32_t *)(heap + xoff);
+  uint32_t *out = (uint32_t *)(heap + ooff);
+  const int last = (int)rank - 1;
+  const int64_t run = oshape[last];
+  const int64_t run_stride = ostride_src[last];
+  int64_t idx[MAX_RANK] = {0};
+  int64_t src = 0;
+  int64_t outer = size / run;
+  for (int64_t o = 0; o < outer; o++) {
+    uint32_t *dst = out + o * run;
+    if (run_stride == 1) {
+      memcpy(dst, x + src, (size_t)run * 4);
+    } else {
+      for (int64_t j = 0; j < run; j++) dst[j] = x[src + j * run_stride];
+    }
+    /* advance the odometer over the output axes before the last */
+    for (int d = last - 1; d >= 0; d--) {
+      idx[d]++;
+      src += ostride_src[d];
+      if (idx[d] < oshape[d]) break;
+      src -= idx[d] * ostride_src[d];
+      idx[d] = 0;
+    }
+  }
+  return NULL;
+}
+
 /* GELU, tanh approximation, as x * sigmoid(c (x + a x^3)) with c = 2 sqrt(2/pi):
  * 0.5 (1 + tanh z) = sigmoid(2 z) exactly. */
 #define GELU_A 0.044715f
@@ -654,6 +728,7 @@ static napi_value init(napi_env env, napi_value exports) {
       METHOD("scatterAddRows", js_scatter_add_rows),
       METHOD("copyRows", js_copy_rows),
       METHOD("adamw", js_adamw),
+      METHOD("transpose", js_transpose),
       METHOD("gelu", js_gelu),
       METHOD("geluGrad", js_gelu_grad),
       METHOD("layerNorm", js_layer_norm),

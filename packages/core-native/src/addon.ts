@@ -84,6 +84,8 @@ export interface NativeAddon {
     keep: number,
     gradScale: number,
   ): void;
+  /** out = x permuted by perm (4-byte elements; rank <= 8). */
+  transpose(heap: ArrayBuffer, xOff: number, shape: number[], perm: number[], outOff: number): void;
   /** y = x sigmoid(c (x + 0.044715 x^3)), c = 2 sqrt(2/pi) (tanh-approximation GELU). */
   gelu(heap: ArrayBuffer, xOff: number, n: number, outOff: number): void;
   /** dx = dy * gelu'(x). */

@@ -18,6 +18,7 @@ import { gatherV2Kernel } from './kernels/gather-v2.js';
 import { identityKernel } from './kernels/identity.js';
 import { splitVKernel } from './kernels/split-v.js';
 import { sumKernel } from './kernels/sum.js';
+import { transposeKernel } from './kernels/transpose.js';
 import { unsortedSegmentSumKernel } from './kernels/unsorted-segment-sum.js';
 import { isWasmBackendLike } from './wasm-heap.js';
 
@@ -31,6 +32,7 @@ export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
   unsortedSegmentSumKernel,
   concatKernel,
   splitVKernel,
+  transposeKernel,
 ];
 
 /** New fused kernels (and their gradients) that @lab/core's ops use when registered. */

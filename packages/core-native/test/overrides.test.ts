@@ -270,3 +270,32 @@ describe('Concat and SplitV as strided row copies', () => {
     });
   }
 });
+
+describe('Transpose as a native strided copy', () => {
+  const cases: { shape: number[]; perm: number[] }[] = [
+    { shape: [4, 16, 4, 8], perm: [0, 2, 1, 3] },
+    { shape: [4, 4, 16, 8], perm: [0, 2, 1, 3] },
+    { shape: [64, 32], perm: [1, 0] },
+    { shape: [2, 3, 4, 5], perm: [3, 1, 0, 2] },
+    { shape: [2, 3, 4, 5, 6], perm: [2, 0, 4, 1, 3] },
+    { shape: [3, 0, 2], perm: [2, 0, 1] },
+    { shape: [7], perm: [0] },
+  ];
+  for (const c of cases) {
+    it(`${JSON.stringify(c.shape)} by ${JSON.stringify(c.perm)} matches the original, float32 and int32`, async () => {
+      for (const x of [rand(c.shape, 95), tf.cast(tf.mul(rand(c.shape, 96), 100), 'int32')]) {
+        const expected = onOriginalKernels(() => tf.transpose(x, c.perm));
+        const spy = vi.spyOn(addonObject(), 'transpose');
+        const actual = tf.transpose(x, c.perm);
+        // tfjs answers rank-1 transposes with a clone, without the kernel.
+        expect(spy.mock.calls.length).toBe(x.size > 0 && x.rank > 1 ? 1 : 0);
+        spy.mockRestore();
+        expect(actual.shape).toEqual(expected.shape);
+        expect(actual.dtype).toBe(x.dtype);
+        expect(Array.from(await actual.data())).toEqual(Array.from(await expected.data()));
+        await expectNoLeak(() => tf.dispose(tf.transpose(x, c.perm)));
+        tf.dispose([x, expected, actual]);
+      }
+    });
+  }
+});
