@@ -62,6 +62,8 @@ export const LMJudgeConfigSchema = z.strictObject({
   bothOrders: z.boolean().default(true),
   /** Default: 0 for one sample, 0.7 for several (identical greedy votes would be pointless). */
   temperature: z.number().min(0).optional(),
+  /** Nucleus sampling mass (the Self-Taught Evaluator samples at 0.9). */
+  topP: z.number().gt(0).max(1).default(1),
   maxTokens: z.int().min(1).default(512),
   seed: z.int().optional(),
   /** Scores outside the range count as unparsed. */
@@ -158,6 +160,7 @@ export class LMJudge implements Judge {
       ...(typeof rendered === 'string' ? { prompt: rendered } : { messages: rendered }),
       n: c.samples,
       temperature: c.temperature ?? (c.samples === 1 ? 0 : 0.7),
+      topP: c.topP,
       maxTokens: c.maxTokens,
       ...(c.seed !== undefined ? { seed: c.seed } : {}),
     };

@@ -131,4 +131,15 @@ describe('LMJudge', () => {
     expect(p!.score).toBe(3);
     expect(model.calls[0]!.prompt).toBe('Rate: r\n');
   });
+
+  it('forwards topP and the sampling temperature to the model', async () => {
+    const model = new ScriptedModel({ rule: () => '[[A]]' });
+    const judge = new LMJudge(model, { samples: 2, topP: 0.9, temperature: 0.7 });
+    await judge.pairwise([{ prompt: 'q', responseA: 'x', responseB: 'y' }]);
+    expect(model.calls.map((c) => [c.topP, c.temperature, c.n])).toEqual([
+      [0.9, 0.7, 2],
+      [0.9, 0.7, 2],
+    ]);
+    expect(() => new LMJudge(model, { topP: 0 })).toThrow(/topP/);
+  });
 });
