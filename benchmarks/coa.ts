@@ -12,7 +12,7 @@
  * says plainly which hold. Writes benchmarks/results/coa.json.
  *
  *   pnpm exec tsx --conditions=@lab/source benchmarks/coa.ts [--smoke] [--steps N] [--seed N]
- *     [--train N] [--test N] [--timing N] [--tool-ms N]
+ *     [--train N] [--test N] [--timing N] [--tool-ms N] [--batch N] [--d N] [--layers N] [--lr X] [--max-tokens N]
  *
  * Shrunk from the spec to fit the time available on 2 shared cores (defaults
  * below; every one is a flag): one seed (not 3), 2 layers, d 128, 4 heads,
@@ -427,5 +427,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     dModel: num('d'),
     nLayers: num('layers'),
     lr: num('lr'),
+    maxTokens: num('max-tokens'),
   });
 }

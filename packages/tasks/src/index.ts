@@ -43,6 +43,8 @@ export type { Rng } from './rng.js';
 export { createRng } from './rng.js';
 
 // the arithmetic word-problem world
+export type { ComparisonOptions, ComparisonProblem } from './world/comparisons.js';
+export { ComparisonOptionsSchema, generateComparisonProblems } from './world/comparisons.js';
 export type {
   ArithmeticWorld,
   WordProblem,
