@@ -180,6 +180,24 @@ export class OpenAICompatibleModel implements LanguageModel {
     return { tokens, logprobs, total: logprobs.reduce((a, b) => a + b, 0) };
   }
 
+  /**
+   * Asks the server what it supports, one small request each: token logprobs
+   * on generated text, and scoring given text (`echo`), which logProbs needs.
+   * Methods that can fall back (pathfinder's verifier scoring) call this at start-up.
+   */
+  async probe(options?: GenerateOptions): Promise<{ tokenLogprobs: boolean; scoring: boolean }> {
+    const tokenLogprobs = await this.generate(
+      [{ prompt: 'Hello', maxTokens: 1, temperature: 0, logprobs: true }],
+      options,
+    )
+      .then(([r]) => (r?.samples[0]?.logprobs?.length ?? 0) > 0)
+      .catch(() => false);
+    const scoring = await this.logProbs('Hello', ' world', options)
+      .then((r) => r.tokens.length > 0 && r.logprobs.every(Number.isFinite))
+      .catch(() => false);
+    return { tokenLogprobs, scoring };
+  }
+
   /** The model ids the server lists at GET /models. */
   async listModels(options?: GenerateOptions): Promise<string[]> {
     const json = (await this.request('GET', '/models', undefined, 'listModels', options?.signal)) as {

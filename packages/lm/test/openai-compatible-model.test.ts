@@ -353,5 +353,13 @@ describe('OpenAICompatibleModel over serveOpenAI', () => {
     expect(got.logprobs).toEqual(want.logprobs);
     expect(got.total).toBeCloseTo(want.total, 10);
     expect(await c.listModels()).toEqual(['scripted']);
+    expect(await c.probe()).toEqual({ tokenLogprobs: true, scoring: true });
+  });
+
+  it('probe reports a server that cannot score text', async () => {
+    const inner = new ScriptedModel();
+    const noScoring: LanguageModel = { id: 'scripted', generate: (r) => inner.generate(r) };
+    const c = client(await start(noScoring), { maxRetries: 0 });
+    expect(await c.probe()).toEqual({ tokenLogprobs: true, scoring: false });
   });
 });
