@@ -68,6 +68,8 @@ export interface ArmResult {
   finalLoss: number;
   trainSeconds: number;
   evalSeconds: number;
+  /** What the model produced for each scored item, in the order of the task's forward and reverse items. */
+  answers: { forward: string[]; reverse: string[] };
   /** Example answers to reverse questions: prompt, expected, produced. */
   examples: Array<{ prompt: string; expected: string; produced: string }>;
 }
@@ -246,6 +248,7 @@ export async function runArm(
     finalLoss: result.losses[result.losses.length - 1] ?? Number.NaN,
     trainSeconds,
     evalSeconds,
+    answers: { forward: fOut, reverse: rOut },
     examples: rItems
       .slice(0, 3)
       .map((q, i) => ({ prompt: q.prompt, expected: q.answer, produced: rOut[i] ?? '' })),

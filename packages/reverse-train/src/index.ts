@@ -39,3 +39,7 @@ export type { GroupedIds, ReversibleTokenizer, TokenUnit } from './token-groups.
 export { encodeWords, groupTokenIds } from './token-groups.js';
 export type { Span, SplitText } from './words.js';
 export { charSpansToWordSpans, normalizeSpans, splitWords } from './words.js';
+
+// demo
+export type { ReversalDemoOptions, ReversalDemoResult } from './demo.js';
+export { reversalCurseDemo } from './demo.js';
