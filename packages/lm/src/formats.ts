@@ -9,9 +9,9 @@
  * prompt holds the conversation so far and completion/chosen/rejected hold the
  * assistant turn). Extra fields (id, license, scores) are kept.
  */
+import { readJsonlAll, writeJsonl } from '@lab/core';
 import { z } from 'zod';
 import type { ChatTemplate } from './chat-template.js';
-import { readJsonl, writeJsonl } from './jsonl.js';
 import { type ChatMessage, ChatMessageSchema, messageText } from './types.js';
 
 const TextOrMessages = z.union([z.string(), z.array(ChatMessageSchema).min(1)]);
@@ -38,17 +38,18 @@ export const PreferencePairSchema = z
 export type SftExample = z.infer<typeof SftExampleSchema>;
 export type PreferencePair = z.infer<typeof PreferencePairSchema>;
 
-/** Reads SFT examples from JSONL; errors name the file and line. */
+/** Reads SFT examples from JSONL (core readJsonlAll); errors (JSONL_PARSE, JSONL_SCHEMA) name the file and line. */
 export function readSftJsonl(path: string): Promise<SftExample[]> {
-  return readJsonl(path, SftExampleSchema);
+  return readJsonlAll(path, SftExampleSchema);
 }
-/** Reads preference pairs from JSONL; errors name the file and line. */
+/** Reads preference pairs from JSONL (core readJsonlAll); errors name the file and line. */
 export function readPreferenceJsonl(path: string): Promise<PreferencePair[]> {
-  return readJsonl(path, PreferencePairSchema);
+  return readJsonlAll(path, PreferencePairSchema);
 }
 
 /**
- * Writes SFT examples as JSONL (validated first, written atomically).
+ * Writes SFT examples as JSONL (each validated, written atomically through
+ * core's writeJsonl); returns the count.
  *
  * @example
  * ```ts

@@ -6,7 +6,7 @@
 // cache
 export type { CacheStats } from './cached-model.js';
 export { CachedModel, canonicalJson, sampleKey } from './cached-model.js';
-// chat templates, formats, JSONL
+// chat templates, formats
 export type { ChatTemplate } from './chat-template.js';
 export { chatMLTemplate, plainChatTemplate } from './chat-template.js';
 export type { DpoOptions, PreferenceMetrics } from './dpo.js';
@@ -22,8 +22,6 @@ export {
   writePreferenceJsonl,
   writeSftJsonl,
 } from './formats.js';
-export type { ReadJsonlOptions } from './jsonl.js';
-export { appendJsonl, readJsonl, writeJsonl } from './jsonl.js';
 export type {
   Judge,
   LMJudgeConfigInput,

@@ -6,10 +6,14 @@
  * already in the file. Failures go to `<name>.failed.jsonl` with their error
  * and do not stop the stage unless `failFast` is set; they are retried on rerun.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LabError } from '@lab/core';
-import { appendJsonl, writeJsonl } from './jsonl.js';
+import { LabError, writeJsonl } from '@lab/core';
+
+/** Appends one record as a line, in a single write call. */
+function appendJsonl(path: string, record: unknown): Promise<void> {
+  return appendFile(path, `${JSON.stringify(record)}\n`);
+}
 
 export interface StageProgress {
   stage: string;

@@ -46,14 +46,17 @@ describe('SFT and preference JSONL', () => {
         { prompt: 'p', completion: [{ role: 'assistant', content: 'c' }] },
       ]),
     ).rejects.toThrow(/all be strings or all be message lists/);
+    // (core writeJsonl reports it as JSONL_SCHEMA naming the line)
     const path = join(dir, 'bad.jsonl');
     await writeFile(path, '{"prompt":"p","chosen":"c","rejected":"r"}\n\n{"prompt":"p","chosen":"c"}\n');
     const err = await readPreferenceJsonl(path).catch((e) => e);
-    expect(err.code).toBe('LM_BAD_RECORD');
+    expect(err.code).toBe('JSONL_SCHEMA');
     expect(err.message).toContain('bad.jsonl:3');
     expect(err.context.line).toBe(3);
     await writeFile(path, '{"prompt":"p","chosen":"c","rejected":"r"}\n{oops\n');
-    expect((await readPreferenceJsonl(path).catch((e) => e)).message).toContain('bad.jsonl:2');
+    const broken = await readPreferenceJsonl(path).catch((e) => e);
+    expect(broken.code).toBe('JSONL_PARSE');
+    expect(broken.message).toContain('bad.jsonl:2');
   });
 
   it('converts between standard and conversational forms', () => {
