@@ -70,6 +70,9 @@ export interface OpenAIServer {
   close(): Promise<void>;
 }
 
+/** Model errors caused by the request itself: answered 400, so clients do not retry them. */
+const CLIENT_ERROR_CODES = new Set(['LM_INVALID_REQUEST', 'LM_UNSUPPORTED', 'LM_PROMPT_TOO_LONG']);
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -459,10 +462,7 @@ export async function serveOpenAI(
       }
       if (err instanceof HttpError) {
         sendJson(res, err.status, wireError(err.message, err.type, err.param, err.code));
-      } else if (
-        err instanceof LabError &&
-        (err.code === 'LM_INVALID_REQUEST' || err.code === 'LM_UNSUPPORTED')
-      ) {
+      } else if (err instanceof LabError && CLIENT_ERROR_CODES.has(err.code)) {
         sendJson(res, 400, wireError(err.message, 'invalid_request_error', null, err.code));
       } else {
         sendJson(

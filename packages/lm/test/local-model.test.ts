@@ -115,6 +115,9 @@ describe('LocalModel', () => {
       const [remote] = await client.generate([req, { ...req, prompt: 'ba' }]);
       const [direct] = await local.generate([req]);
       expect(remote!.samples[0]!.text).toBe(direct!.samples[0]!.text);
+      const tooLong = await client.generate([{ prompt: 'a'.repeat(70) }]).catch((e) => e);
+      expect(tooLong.context.status).toBe(400);
+      expect(tooLong.message).toContain('maxSeqLen 64');
       const lp = await client.logProbs('ab', 'cd');
       expectClose(lp.logprobs, (await local.logProbs('ab', 'cd')).logprobs, 1e-4);
     } finally {
