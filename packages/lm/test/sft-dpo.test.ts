@@ -21,6 +21,8 @@ import {
   preferenceMetrics,
   type SftExample,
   sft,
+  toConversational,
+  toStandard,
 } from '../src/index.js';
 
 const LETTERS = 'defgh';
@@ -227,6 +229,14 @@ describe('dpo', () => {
     await dpo(plain, reference, train, opts);
     await dpo(withNll, reference, train, { ...opts, nllWeight: 1 });
     expect(await chosenLogp(withNll)).toBeGreaterThan(await chosenLogp(plain));
+  });
+
+  it('treats conversational examples as their template-rendered standard form', async () => {
+    const local = fresh();
+    const conv = sftExamples(4, 6).map((e) => toConversational(e));
+    const std = conv.map((e) => toStandard(e, local.template));
+    expect(std[0]!.prompt).toMatch(/^User: abcabcab.=\nAssistant:$/);
+    expect(await completionLoss(local, conv)).toBeCloseTo(await completionLoss(local, std), 6);
   });
 
   it('saves checkpoints that load back to the trained weights', async () => {
