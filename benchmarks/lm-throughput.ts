@@ -74,7 +74,7 @@ async function run(
       Array.from({ length: total }, async (_, i) => {
         // One generate() per request, as a pipeline stage calls it; the limiter queues the rest.
         const [r] = await client.generate([chat(i, maxTokens)]);
-        if (!r || r.samples.length !== 1) throw new Error(`request ${i}: no sample`);
+        if (r?.samples.length !== 1) throw new Error(`request ${i}: no sample`);
       }),
     );
     const seconds = (performance.now() - start) / 1000;
