@@ -2,7 +2,8 @@
 
 Same model (pre-norm GPT-2 block, fused QKV, tanh GELU, learned absolute
 positions, tied head, biases, no dropout), same batch and AdamW settings.
-Prints one JSON object: {"torch": version, "tokensPerSec": ..., "msPerStep": ..., "loss": ...}.
+Prints one JSON object: {"torch": version, "tokensPerSec": ..., "msPerStep": ..., "cpuMsPerStep": ..., "loss": ...}
+(cpuMsPerStep is process CPU time, less sensitive than wall time to other load on a shared machine).
 
     /usr/bin/python3 benchmarks/core-train.py [--steps N] [--warmup N] [--threads N]
 """
@@ -94,9 +95,11 @@ def step(i):
 for i in range(args.warmup):
     step(i)
 t0 = time.perf_counter()
+c0 = time.process_time()
 for i in range(args.steps):
     loss = step(i)
 dt = time.perf_counter() - t0
+cpu = time.process_time() - c0
 print(
     json.dumps(
         {
@@ -104,6 +107,7 @@ print(
             "threads": args.threads,
             "tokensPerSec": args.batch * args.seq * args.steps / dt,
             "msPerStep": 1000 * dt / args.steps,
+            "cpuMsPerStep": 1000 * cpu / args.steps,
             "loss": loss,
         }
     )

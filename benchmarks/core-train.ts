@@ -44,6 +44,8 @@ interface Row {
   name: string;
   tokensPerSec: number;
   msPerStep: number;
+  /** Process CPU time per step (user + system): robust to other processes competing for the cores. */
+  cpuMsPerStep: number;
   steps: number;
   loss: number;
   kernelsPerStep?: number;
@@ -115,9 +117,12 @@ async function measure(
   t.step();
   const before = tf.memory().numTensors;
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   let loss = 0;
   for (let s = 0; s < steps; s++) loss = t.step();
   const ms = (performance.now() - start) / steps;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
   const leaked = tf.memory().numTensors - before;
   let kernelsPerStep: number | undefined;
   if (backend === 'wasm') {
@@ -131,6 +136,7 @@ async function measure(
     name,
     tokensPerSec: (BATCH * SEQ * 1000) / ms,
     msPerStep: ms,
+    cpuMsPerStep: cpuMs,
     steps,
     loss,
     ...(kernelsPerStep ? { kernelsPerStep } : {}),
@@ -171,46 +177,107 @@ function runPyTorch(steps: number): Row | { name: string; note: string } {
     torch: string;
     tokensPerSec: number;
     msPerStep: number;
+    cpuMsPerStep: number;
     loss: number;
   };
   return {
     name: `PyTorch ${r.torch}, 1 thread`,
     tokensPerSec: r.tokensPerSec,
     msPerStep: r.msPerStep,
+    cpuMsPerStep: r.cpuMsPerStep,
     steps,
     loss: r.loss,
   };
 }
 
-const rows: (Row | { name: string; note: string })[] = [];
-const torch = runPyTorch(quick ? 5 : 20);
-for (const [name, backend, native, steps] of [
+// Rounds interleave the implementations so that load from other processes
+// (these machines are shared) hits them alike; the table shows medians.
+const ROUNDS = flag('--rounds', quick ? 1 : 3);
+const VARIANTS = [
   ['tfjs wasm (plain)', 'wasm', false, STEPS],
   ['tfjs wasm + core-native', 'wasm', true, STEPS],
-  ['tfjs cpu', 'cpu', false, CPU_STEPS],
-] as const) {
-  const row = await measure(name, backend, native, steps);
-  if (row) rows.push(row);
-  else rows.push({ name, note: 'backend unavailable' });
+] as const;
+const samples = new Map<string, (Row | { name: string; note: string })[]>();
+const add = (r: Row | { name: string; note: string }) =>
+  samples.set(r.name, [...(samples.get(r.name) ?? []), r]);
+let torchName = 'PyTorch';
+for (let round = 0; round < ROUNDS; round++) {
+  const t = runPyTorch(quick ? 5 : STEPS);
+  torchName = t.name;
+  add(t);
+  for (const [name, backend, native, steps] of VARIANTS) {
+    add((await measure(name, backend, native, steps)) ?? { name, note: 'backend unavailable' });
+  }
 }
-rows.push(torch);
-
-const torchRate = 'tokensPerSec' in torch ? torch.tokensPerSec : Number.NaN;
-console.log(`\ncore-train: tiny GPT, ${BATCH}x${SEQ} tokens a step, AdamW (@lab/core)`);
-console.log(
-  `${'implementation'.padEnd(34)}${'tokens/s'.padStart(10)}${'ms/step'.padStart(10)}${'x PyTorch'.padStart(11)}${'kernels'.padStart(9)}${'loss'.padStart(8)}  note`,
+add(
+  (await measure('tfjs cpu', 'cpu', false, CPU_STEPS)) ?? { name: 'tfjs cpu', note: 'backend unavailable' },
 );
-for (const r of rows) {
-  if (!('tokensPerSec' in r) || Number.isNaN(r.tokensPerSec)) {
-    console.log(
-      `${r.name.padEnd(34)}${'-'.padStart(10)}${'-'.padStart(10)}${'-'.padStart(11)}${'-'.padStart(9)}${'-'.padStart(8)}  ${r.note ?? ''}`,
-    );
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+const rows: (Row | { name: string; note: string })[] = [];
+for (const [name, list] of samples) {
+  const ok = list.filter((r): r is Row => 'tokensPerSec' in r && !Number.isNaN(r.tokensPerSec));
+  if (ok.length === 0) {
+    rows.push(list[list.length - 1]!);
     continue;
   }
-  console.log(
-    `${r.name.padEnd(34)}${r.tokensPerSec.toFixed(0).padStart(10)}${r.msPerStep.toFixed(1).padStart(10)}${(r.tokensPerSec / torchRate).toFixed(2).padStart(11)}${String(r.kernelsPerStep ?? '-').padStart(9)}${r.loss.toFixed(3).padStart(8)}  ${r.note ?? ''}`,
-  );
+  const ms = median(ok.map((r) => r.msPerStep));
+  rows.push({
+    ...ok[ok.length - 1]!,
+    msPerStep: ms,
+    cpuMsPerStep: median(ok.map((r) => r.cpuMsPerStep)),
+    tokensPerSec: (BATCH * SEQ * 1000) / ms,
+    note: [
+      ok.length > 1
+        ? `median of ${ok.length}: ${ok.map((r) => r.tokensPerSec.toFixed(0)).join(', ')} tok/s`
+        : '',
+      ok.find((r) => r.note)?.note ?? '',
+    ]
+      .filter(Boolean)
+      .join('; '),
+  });
 }
+const torch = rows.find((r) => r.name === torchName)!;
+
+const torchRate = 'tokensPerSec' in torch ? torch.tokensPerSec : Number.NaN;
+const torchCpuMs = 'cpuMsPerStep' in torch ? torch.cpuMsPerStep : Number.NaN;
+const cols: [string, number][] = [
+  ['implementation', -34],
+  ['tokens/s', 10],
+  ['ms/step', 9],
+  ['x PyTorch', 10],
+  ['cpu ms/step', 12],
+  ['x PyTorch (cpu)', 16],
+  ['kernels', 8],
+  ['loss', 7],
+];
+const line = (cells: string[]) =>
+  cells.map((c, i) => (cols[i]![1] < 0 ? c.padEnd(-cols[i]![1]) : c.padStart(cols[i]![1]))).join('');
+console.log(`\ncore-train: tiny GPT, ${BATCH}x${SEQ} tokens a step, AdamW (@lab/core)`);
+console.log(`${line(cols.map(([c]) => c))}  note`);
+for (const r of rows) {
+  if (!('tokensPerSec' in r) || Number.isNaN(r.tokensPerSec)) {
+    console.log(`${line([r.name, '-', '-', '-', '-', '-', '-', '-'])}  ${r.note ?? ''}`);
+    continue;
+  }
+  const cells = [
+    r.name,
+    r.tokensPerSec.toFixed(0),
+    r.msPerStep.toFixed(1),
+    (r.tokensPerSec / torchRate).toFixed(2),
+    r.cpuMsPerStep.toFixed(1),
+    (torchCpuMs / r.cpuMsPerStep).toFixed(2),
+    String(r.kernelsPerStep ?? '-'),
+    r.loss.toFixed(3),
+  ];
+  console.log(`${line(cells)}  ${r.note ?? ''}`);
+}
+console.log(
+  'x PyTorch: ratio of wall-clock tokens/s; x PyTorch (cpu): ratio of process CPU time per step (steadier when other jobs share the cores).',
+);
 
 let profile: { name: string; ms: number; count: number }[] = [];
 if (!argv.includes('--no-profile')) {

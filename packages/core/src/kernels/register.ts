@@ -6,9 +6,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulGradTransposed } from './batch-mat-mul-grad-transposed.js';
 import { makeSlicedBatchMatMul } from './batch-mat-mul-wasm-sliced.js';
+import {
+  fusedLayerNormGradConfig,
+  fusedLayerNormGradJsConfig,
+  fusedLayerNormJsConfig,
+} from './fused-layer-norm-js.js';
 import { makeRowGatherV2 } from './gather-v2-wasm-rows.js';
 import { makeAliasIdentity } from './identity-wasm-alias.js';
+import { makeCopySplitV } from './split-v-wasm-js.js';
 import { makeLeadingSum } from './sum-wasm-leading.js';
+import { makeBlockedTranspose } from './transpose-wasm-js.js';
 import { unsortedSegmentSumCpuConfig } from './unsorted-segment-sum-cpu.js';
 import { unsortedSegmentSumWasmConfig } from './unsorted-segment-sum-wasm.js';
 
@@ -33,6 +40,8 @@ const PLAIN_WASM_WRAPPERS: [string, (original: tf.KernelFunc) => tf.KernelConfig
   [tf.GatherV2, makeRowGatherV2],
   [tf.Sum, makeLeadingSum],
   [tf.Identity, makeAliasIdentity],
+  [tf.Transpose, makeBlockedTranspose],
+  [tf.SplitV, makeCopySplitV],
 ];
 const ours = new Map<string, tf.KernelFunc>();
 const replaced = new Map<string, tf.KernelConfig>();
@@ -46,6 +55,34 @@ function installPlainWasmKernels(): void {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel(mine);
     ours.set(name, mine.kernelFunc);
+  }
+}
+
+/** Fused kernels core's ops call when registered; @lab/core-native registers native ones with the same contract. */
+const PLAIN_WASM_FUSED: { kernels: tf.KernelConfig[]; gradient: tf.GradConfig }[] = [
+  { kernels: [fusedLayerNormJsConfig, fusedLayerNormGradJsConfig], gradient: fusedLayerNormGradConfig },
+];
+
+function installPlainWasmFused(): void {
+  for (const { kernels, gradient } of PLAIN_WASM_FUSED) {
+    for (const config of kernels) {
+      const current = tf.getKernel(config.kernelName, 'wasm');
+      if (current?.kernelFunc === config.kernelFunc) continue;
+      if (current) tf.unregisterKernel(config.kernelName, 'wasm');
+      tf.registerKernel(config);
+    }
+    // Gradients are global; the accelerator's has the same contract, so either serves.
+    if (!tf.getGradient(gradient.kernelName)) tf.registerGradient(gradient);
+  }
+}
+
+function removePlainWasmFused(): void {
+  for (const { kernels } of PLAIN_WASM_FUSED) {
+    for (const config of kernels) {
+      if (tf.getKernel(config.kernelName, 'wasm')?.kernelFunc === config.kernelFunc) {
+        tf.unregisterKernel(config.kernelName, 'wasm');
+      }
+    }
   }
 }
 
@@ -93,8 +130,13 @@ export function registerMissingKernels(backendName: string, options: RegisterKer
     // With the accelerator on, it has already wrapped whatever was registered; leave its kernels alone.
     if (options.accelerator) {
       if (!plainWasmWanted()) removePlainWasmKernels();
-    } else if (plainWasmWanted()) installPlainWasmKernels();
-    else removePlainWasmKernels();
+    } else if (plainWasmWanted()) {
+      installPlainWasmKernels();
+      installPlainWasmFused();
+    } else {
+      removePlainWasmKernels();
+      removePlainWasmFused();
+    }
   }
   const current = tf.getGradient(tf.BatchMatMul);
   if (current && current !== batchMatMulGradTransposed) originalMatMulGrad = current;

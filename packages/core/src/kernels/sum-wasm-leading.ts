@@ -2,7 +2,8 @@
  * Sum over leading axes for the plain wasm backend: x viewed as
  * [outer, inner] summed over outer (the bias and norm-gain gradients of every
  * layer). The backend's kernel transposes first and took ~8 ms for a
- * [1024, 384] bias gradient; this is one pass of row additions. Other
+ * [1024, 384] bias gradient; this is one pass of row additions (a matmul
+ * by a ones vector on XNNPACK was slower: it packs x as weights). Other
  * reductions fall through to the original.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -29,13 +30,12 @@ export function makeLeadingSum(original: tf.KernelFunc): tf.KernelConfig {
       const out = backend.makeOutput(outShape, 'float32');
       const o = backend.typedArrayFromHeap(out) as Float32Array;
       const xs = backend.typedArrayFromHeap(x) as Float32Array;
-      // Accumulate in float64 per column block for accuracy comparable to the original.
-      const acc = new Float64Array(inner);
-      for (let r = 0; r < outer; r++) {
+      // Row-by-row accumulation into the output (float32, like the original kernel).
+      o.set(xs.subarray(0, inner));
+      for (let r = 1; r < outer; r++) {
         const base = r * inner;
-        for (let c = 0; c < inner; c++) acc[c]! += xs[base + c]!;
+        for (let c = 0; c < inner; c++) o[c]! += xs[base + c]!;
       }
-      o.set(acc);
       return out;
     },
   };

@@ -4,14 +4,22 @@
  * random inputs, forward and through gradients.
  */
 import { describe, expect, it } from 'vitest';
-import { initBackend, tf } from '../../src/index.js';
+import { initBackend, LayerNorm, tf } from '../../src/index.js';
 import { plainWasmKernelsActive } from '../../src/kernels/register.js';
 import { expectClose } from '../helpers.js';
 import { randomArray } from '../nn/grad-check.js';
 
 async function both<T extends number[][]>(fn: () => T): Promise<[T, T]> {
   await initBackend({ prefer: 'wasm', native: false });
-  expect(plainWasmKernelsActive()).toEqual(['BatchMatMul', 'GatherV2', 'Sum', 'Identity']);
+  expect(plainWasmKernelsActive()).toEqual([
+    'BatchMatMul',
+    'GatherV2',
+    'Sum',
+    'Identity',
+    'Transpose',
+    'SplitV',
+  ]);
+  expect(tf.getKernel('LabFusedLayerNorm', 'wasm')).toBeTruthy();
   const w = tf.tidy(fn);
   await initBackend({ prefer: 'cpu' });
   const c = tf.tidy(fn);
@@ -94,6 +102,61 @@ describe('plain-wasm kernels vs cpu', () => {
     for (let i = 0; i < w.length; i++) expectClose(w[i]!, c[i]!, 1e-5);
   });
 
+  it('fused layer norm (JS) matches the cpu composite, forward and gradients', async () => {
+    const [w, c] = await both(() => {
+      const out: number[][] = [];
+      for (const withBias of [true, false]) {
+        const ln = new LayerNorm({ dim: 6, bias: withBias });
+        ln.weight.assign(tf.tensor1d(randomArray(6, 3)));
+        if (ln.bias) ln.bias.assign(tf.tensor1d(randomArray(6, 4)));
+        const x = tf.tensor3d(
+          randomArray(2 * 3 * 6, 5).map((v) => 3 * v + 1),
+          [2, 3, 6],
+        );
+        const dy = tf.tensor3d(randomArray(2 * 3 * 6, 6), [2, 3, 6]);
+        out.push(data(ln.forward(x)));
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(ln.forward(x), dy)), ln.parameters());
+        out.push([value.dataSync()[0]!], ...ln.parameters().map((p) => data(grads[p.name]!)));
+        out.push(data(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(ln.forward(t), dy)))(x)));
+        ln.dispose();
+      }
+      return out;
+    });
+    expect(w.length).toBe(c.length);
+    for (let i = 0; i < w.length; i++) expectClose(w[i]!, c[i]!, 1e-5, 1e-4);
+  });
+
+  it('Transpose (last two axes, no-op, other perms) and SplitV (any axis, sizes with -1) match cpu', async () => {
+    const [w, c] = await both(() => {
+      const x = tf.tensor3d(randomArray(3 * 37 * 45, 11), [3, 37, 45]);
+      const xi = tf.tensor2d(
+        Array.from({ length: 70 }, (_, i) => i),
+        [7, 10],
+        'int32',
+      );
+      const out = [
+        data(tf.transpose(x, [0, 2, 1])),
+        data(tf.transpose(tf.reshape(x, [111, 45]))),
+        data(tf.transpose(xi)),
+        data(tf.transpose(x, [0, 1, 2])),
+        data(tf.transpose(x, [2, 0, 1])),
+        ...tf.split(x, 3, 0).map(data),
+        ...tf.split(x, [10, -1, 5], 2).map(data),
+        ...tf.split(xi, [3, 7], 1).map(data),
+      ];
+      const g = tf.grad((t: tf.Tensor) => {
+        const [p, q] = tf.split(t, [20, 25], 2);
+        return tf.sum(
+          tf.mul(tf.transpose(p!, [0, 2, 1]), tf.transpose(q!.slice([0, 0, 0], [3, 37, 20]), [0, 2, 1])),
+        );
+      })(x);
+      out.push(data(g));
+      return out;
+    });
+    expect(w.length).toBe(c.length);
+    for (let i = 0; i < w.length; i++) expectClose(w[i]!, c[i]!, 1e-5);
+  });
+
   it('Identity aliases without breaking tensor lifetimes', async () => {
     await initBackend({ prefer: 'wasm', native: false });
     const before = tf.memory().numTensors;
@@ -103,7 +166,7 @@ describe('plain-wasm kernels vs cpu', () => {
     expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
     const v = tf.variable(y);
     y.dispose();
-    const next = tf.tidy(() => tf.add(v, 1));
+    const next = tf.tidy(() => tf.add<tf.Tensor1D>(v, 1));
     v.assign(next);
     next.dispose();
     expect(Array.from(v.dataSync())).toEqual([2, 3, 4]);
