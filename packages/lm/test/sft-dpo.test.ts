@@ -12,7 +12,7 @@ import {
   VocabTokenizer,
 } from '@lab/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectClose } from '../../core/test/helpers.js';
+import { expectClose, expectNoLeak } from '../../core/test/helpers.js';
 import {
   completionLoss,
   dpo,
@@ -32,33 +32,6 @@ beforeAll(async () => {
   await initBackend({ prefer: 'wasm' });
   tok = VocabTokenizer.fromCorpus(['abcdefghnoy=:'], { level: 'char' });
 });
-
-/**
- * Live tensors a bare core train() call leaves behind (AdamW's zero moment
- * initialisers, at the time of writing); sft/dpo must add nothing to it.
- */
-async function baselineTrainLeak(): Promise<number> {
-  const lm = new TransformerLM({ vocabSize: 8, dModel: 8, nLayers: 1, nHeads: 1, maxSeqLen: 8 });
-  const before = tf.memory().numTensors;
-  const r = await train({
-    model: lm,
-    steps: 1,
-    progress: 'none',
-    data: [{ tokens: tf.tensor2d([[1, 2, 3]], undefined, 'int32') }],
-  });
-  r.optimizer.dispose();
-  const leaked = tf.memory().numTensors - before;
-  lm.dispose();
-  return leaked;
-}
-
-async function expectNoLeakBeyondTrain<T>(fn: () => Promise<T>): Promise<T> {
-  const allowed = await baselineTrainLeak();
-  const before = tf.memory().numTensors;
-  const out = await fn();
-  expect(tf.memory().numTensors - before).toBe(allowed);
-  return out;
-}
 
 function fresh(seed = 5): LocalModel {
   const lm = new TransformerLM({
@@ -128,7 +101,7 @@ describe('sft', () => {
     const local = fresh();
     const before = await completionLoss(local, heldOut);
     const promptBefore = promptLoss(local, heldOut);
-    const run = await expectNoLeakBeyondTrain(() =>
+    const run = await expectNoLeak(() =>
       sft(local, trainSet, {
         steps: 40,
         batchSize: 16,
@@ -193,7 +166,7 @@ describe('dpo', () => {
     const before = await preferenceMetrics(policy, reference, heldOut);
     expect(Math.abs(before.rewardMargin)).toBeLessThan(1e-4); // identical weights
 
-    const run = await expectNoLeakBeyondTrain(() =>
+    const run = await expectNoLeak(() =>
       dpo(policy, reference, pairs(64, 8), {
         beta: 0.5,
         steps: 30,
