@@ -52,8 +52,8 @@ def main():
             t0 = time.perf_counter()
             np.matmul(a, w)
             times.append(time.perf_counter() - t0)
-        times.sort()
-        out.append({"id": c["id"], "gflops": flops / times[len(times) // 2] / 1e9})
+        # Best run, as the TypeScript side reports (slow runs measure the neighbours).
+        out.append({"id": c["id"], "gflops": flops / min(times) / 1e9})
     json.dump({"numpy": np.__version__, "blas": openblas_core(), "results": out}, sys.stdout)
 
 
