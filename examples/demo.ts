@@ -20,6 +20,7 @@ import {
   train,
   VocabTokenizer,
 } from '@lab/core';
+import { LocalModel, OpenAICompatibleModel, serveOpenAI } from '@lab/lm';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.env.DEMO_SECONDS ?? 60);
@@ -86,22 +87,41 @@ result.optimizer.dispose();
 
 section('2. save, reload, sample');
 const dir = mkdtempSync(join(tmpdir(), 'lab-demo-'));
+await saveModel(dir, model, { tokenizer });
+const loaded = await loadModel(dir);
+rmSync(dir, { recursive: true, force: true });
+loaded.model.eval();
+const charTokenizer = loaded.tokenizer!;
+const prompt = 'The keeper ';
+const out = await generate(loaded.model, [charTokenizer.encode(prompt)], {
+  maxNewTokens: seqLen - 12,
+  doSample: true,
+  temperature: 0.8,
+  topK: 20,
+  seed: 3,
+});
+console.log(`saved to and reloaded from ${dir}`);
+console.log(`sample: ${prompt}${charTokenizer.decode(out.tokens[0]!)}`);
+
+section('3. serve it over HTTP, talk to it as an OpenAI-compatible client');
+// The same client code talks to vLLM, llama.cpp, Ollama or a hosted API.
+const server = await serveOpenAI(new LocalModel(loaded.model, charTokenizer, { id: 'lighthouse-char' }), {
+  port: 0,
+  host: '127.0.0.1',
+});
 try {
-  await saveModel(dir, model, { tokenizer });
-  const loaded = await loadModel(dir);
-  loaded.model.eval();
-  const prompt = 'The keeper ';
-  const out = await generate(loaded.model, [loaded.tokenizer!.encode(prompt)], {
-    maxNewTokens: seqLen - 12,
-    doSample: true,
-    temperature: 0.8,
-    topK: 20,
-    seed: 3,
-  });
-  console.log(`checkpoint: ${dir}`);
-  console.log(`sample: ${prompt}${loaded.tokenizer!.decode(out.tokens[0]!)}`);
-  loaded.model.dispose();
+  const client = new OpenAICompatibleModel({ baseURL: server.url, model: 'lighthouse-char' });
+  console.log(`server at ${server.url}; models: ${(await client.listModels()).join(', ')}`);
+  const [completion] = await client.generate([
+    { prompt: 'The boat ', n: 2, temperature: 0.7, maxTokens: 40, seed: 5 },
+  ]);
+  for (const s of completion!.samples)
+    console.log(`  completion: The boat ${JSON.stringify(s.text)} (${s.finishReason})`);
+  const good = await client.logProbs('the lighthouse stood on a ', 'rock');
+  const bad = await client.logProbs('the lighthouse stood on a ', 'kcor');
+  console.log(`  log p("rock") = ${good.total.toFixed(2)}, log p("kcor") = ${bad.total.toFixed(2)}`);
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  await server.close();
 }
+loaded.model.dispose();
 console.log(`live tensors: ${tf.memory().numTensors}`);
