@@ -50,11 +50,11 @@ export function denseDispatch(x: tf.Tensor2D, gates: tf.Tensor2D, w: ExpertWeigh
   if (w.b1) h = tf.add(h, tf.reshape(w.b1, [e * hidden]));
   const a = activate(tf.reshape(h, [m, e, hidden]), w.activation); // [M, E, dFF]
   const weighted = tf.mul(a, tf.expandDims(gates, 2)); // [M, E, dFF]
-  let y = tf.matMul(
+  let y: tf.Tensor2D = tf.matMul(
     tf.reshape(weighted, [m, e * dFF]) as tf.Tensor2D,
     tf.reshape(w.w2, [e * dFF, d]) as tf.Tensor2D,
   ); // [M, d]
-  if (w.b2) y = tf.add(y, tf.matMul(gates, w.b2)); // Σ_e g_e·b2_e
+  if (w.b2) y = tf.add(y, tf.matMul(gates, w.b2)) as tf.Tensor2D; // Σ_e g_e·b2_e
   return y;
 }
 

@@ -103,7 +103,7 @@ export function routingPlan(logits: tf.Tensor2D, o: PlanOptions): RoutingPlan {
   // logits by closure), so no gradient is ever asked of TopK, LessEqual, or of
   // the integer index inputs of Gather and UnsortedSegmentSum.
   const anchor = tf.scalar(0);
-  const op = tf.customGrad((a: tf.Tensor) => {
+  const op = tf.customGrad(((a: tf.Tensor) => {
     const packed = tf.tidy(() => {
       const indices = selectIndices(logits, o);
       const parts: tf.Tensor1D[] = [tf.reshape(indices, [m * k]) as tf.Tensor1D];
@@ -111,7 +111,7 @@ export function routingPlan(logits: tf.Tensor2D, o: PlanOptions): RoutingPlan {
       return tf.concat(parts); // [Σ sizes] int32
     });
     return { value: packed, gradFunc: () => tf.zerosLike(a) };
-  });
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
   const packed = op(anchor) as tf.Tensor1D;
   // Slices, not split: SplitV's gradient fails when some outputs have no gradient.
   const parts: tf.Tensor1D[] = [];
