@@ -16,6 +16,7 @@ import { fusedGeluGradKernel, fusedGeluKernel } from './kernels/fused-gelu.js';
 import { fusedLayerNormGradKernel, fusedLayerNormKernel } from './kernels/fused-layer-norm.js';
 import { gatherV2Kernel } from './kernels/gather-v2.js';
 import { identityKernel } from './kernels/identity.js';
+import { scaledMatMulKernel } from './kernels/scaled-mat-mul.js';
 import { splitVKernel } from './kernels/split-v.js';
 import { sumKernel } from './kernels/sum.js';
 import { transposeKernel } from './kernels/transpose.js';
@@ -41,6 +42,7 @@ export const FUSED_KERNELS: readonly FusedKernel[] = [
   fusedGeluGradKernel,
   fusedLayerNormKernel,
   fusedLayerNormGradKernel,
+  scaledMatMulKernel,
 ];
 
 export interface AcceleratorOptions extends BlasOptions {

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { fusedGelu, fusedLayerNorm, hasFusedKernel } from '../../core/src/backend/fused.js';
+import { fusedGelu, fusedLayerNorm, hasFusedKernel, scaledMatMul } from '../../core/src/backend/fused.js';
 import { gelu } from '../../core/src/nn/activations.js';
 import { LayerNorm } from '../../core/src/nn/layer-norm.js';
 import { FUSED_GELU, FUSED_LAYER_NORM } from '../src/index.js';
@@ -175,5 +175,44 @@ describe('UnsortedSegmentSum as a native scatter-add', () => {
     expect(spy).not.toHaveBeenCalled();
     expect(Array.from(await s.data())).toEqual([3, 3]);
     tf.dispose([x, ids, s]);
+  });
+});
+
+describe('scaled matmul (attention scale in sgemm alpha)', () => {
+  for (const [ta, tb] of [
+    [false, false],
+    [false, true],
+    [true, false],
+    [true, true],
+  ] as const) {
+    it(`alpha * matMul(a, b, ${ta}, ${tb}) and its gradients match the composite`, async () => {
+      const alpha = 1 / Math.sqrt(8);
+      const a = rand(ta ? [2, 3, 8, 6] : [2, 3, 6, 8], 111);
+      const b = rand(tb ? [2, 3, 5, 8] : [2, 3, 8, 5], 112);
+      const w = rand([2, 3, 6, 5], 113);
+      const composite = (x: tf.Tensor, y: tf.Tensor) => tf.mul(tf.matMul(x, y, ta, tb), alpha);
+      const fused = (x: tf.Tensor, y: tf.Tensor) => scaledMatMul(x, y, ta, tb, alpha)!;
+      const lossOf = (f: typeof composite) => (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(f(x, y), w)) as tf.Scalar;
+      const spy = vi.spyOn(addonObject(), 'sgemm');
+      const y = fused(a, b);
+      expect(spy).toHaveBeenCalledTimes(1);
+      const want = composite(a, b);
+      expectClose(await y.data(), await want.data(), 1e-5, 1e-5);
+      const [ga, gb] = tf.grads(lossOf(fused))([a, b]);
+      const [ea, eb] = tf.grads(lossOf(composite))([a, b]);
+      expectClose(await ga!.data(), await ea!.data(), 1e-5, 1e-5);
+      expectClose(await gb!.data(), await eb!.data(), 1e-5, 1e-5);
+      expectClose(await ga!.data(), numericalGrad((t) => lossOf(fused)(t, b), a), 3e-3, 1e-2);
+      await expectNoLeak(() => tf.dispose(tf.grads(lossOf(fused))([a, b])));
+      tf.dispose([a, b, w, y, want, ga!, gb!, ea!, eb!]);
+    });
+  }
+
+  it('declines operands it does not cover', () => {
+    const a = rand([2, 4, 3], 114);
+    expect(scaledMatMul(a, rand([1, 3, 5], 115), false, false, 0.5)).toBeUndefined(); // batch broadcast
+    expect(scaledMatMul(a, rand([3, 5], 116), false, false, 0.5)).toBeUndefined(); // rank mismatch
+    expect(scaledMatMul(a, rand([2, 4, 5], 117), false, false, 0.5)).toBeUndefined(); // inner mismatch
+    tf.dispose(a);
   });
 });

@@ -12,6 +12,8 @@ import { activeNativeModule } from './native.js';
 
 /** GELU (tanh approximation): x -> x sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3)). */
 export const FUSED_GELU = 'LabFusedGelu';
+/** alpha * op(a) op(b) for float32 operands of equal batch shape; attrs { transposeA, transposeB, alpha }. */
+export const SCALED_MAT_MUL = 'LabScaledMatMul';
 /** Layer norm over the last axis with gamma [d] and optional beta [d]; attrs { epsilon }. */
 export const FUSED_LAYER_NORM = 'LabFusedLayerNorm';
 
@@ -30,6 +32,37 @@ export function hasFusedKernel(name: string): boolean {
 export function fusedGelu<T extends tf.Tensor>(x: T): T | undefined {
   if (x.dtype !== 'float32' || !hasFusedKernel(FUSED_GELU)) return undefined;
   return tf.engine().runKernel(FUSED_GELU, { x }, {}) as T;
+}
+
+/**
+ * alpha * matMul(a, b, transposeA, transposeB) as one kernel (the scale rides
+ * in sgemm's alpha, forward and backward), or undefined when no such kernel is
+ * registered or the operands do not fit it (float32, same rank >= 2, equal
+ * batch dimensions).
+ *
+ * @example
+ * const scores = scaledMatMul(q, k, false, true, 1 / Math.sqrt(headDim)) ?? tf.matMul(tf.mul(q, scale), k, false, true);
+ */
+export function scaledMatMul(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  transposeA: boolean,
+  transposeB: boolean,
+  alpha: number,
+): tf.Tensor | undefined {
+  if (
+    a.dtype !== 'float32' ||
+    b.dtype !== 'float32' ||
+    a.rank < 2 ||
+    a.rank !== b.rank ||
+    a.shape.slice(0, -2).some((d, i) => d !== b.shape[i]) ||
+    (transposeA ? a.shape[a.rank - 2] : a.shape[a.rank - 1]) !==
+      (transposeB ? b.shape[b.rank - 1] : b.shape[b.rank - 2]) ||
+    !hasFusedKernel(SCALED_MAT_MUL)
+  ) {
+    return undefined;
+  }
+  return tf.engine().runKernel(SCALED_MAT_MUL, { a, b }, { transposeA, transposeB, alpha }) as tf.Tensor;
 }
 
 /**

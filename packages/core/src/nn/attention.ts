@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { scaledMatMul } from '../backend/fused.js';
 import { formatShape, LabError } from '../errors.js';
 import type { TransformerKVCache } from '../model/kv-cache.js';
 import type { PositionEncoding } from '../position/types.js';
@@ -131,16 +132,12 @@ export class Attention extends Module {
     const kLen = k.shape[2];
 
     const mask = options.mask ?? buildAttentionMask(seq, kLen, null);
-    const qScaled = tf.mul(q, 1 / Math.sqrt(headDim));
-    let scores = tf.reshape(
-      tf.matMul(
-        tf.reshape(qScaled, [batch * nHeads, seq, headDim]),
-        tf.reshape(k, [batch * nHeads, kLen, headDim]),
-        false,
-        true,
-      ),
-      [batch, nHeads, seq, kLen],
-    ) as tf.Tensor4D; // [b, h, t, kLen]
+    const scale = 1 / Math.sqrt(headDim);
+    const q3 = tf.reshape(q, [batch * nHeads, seq, headDim]); // [b·h, t, hd]
+    const k3 = tf.reshape(k, [batch * nHeads, kLen, headDim]); // [b·h, kLen, hd]
+    // With @lab/core-native the scale rides in sgemm's alpha (one kernel each way).
+    const scores3 = scaledMatMul(q3, k3, false, true, scale) ?? tf.matMul(tf.mul(q3, scale), k3, false, true); // [b·h, t, kLen]
+    let scores = tf.reshape(scores3, [batch, nHeads, seq, kLen]) as tf.Tensor4D; // [b, h, t, kLen]
     if (pe?.adjustScores) {
       scores = pe.adjustScores({ q, k, v, scores, allowed: mask.allowed, queryOffset: offset });
     }
