@@ -1,12 +1,6 @@
 import { initBackend, TransformerLM } from '@lab/core';
 import { beforeAll, expect, it } from 'vitest';
-import {
-  countParameters,
-  forwardFlopsPerToken,
-  MoEFeedForward,
-  moeFeedForwards,
-  moeParameterCount,
-} from '../src/index.js';
+import { countParameters, forwardFlopsPerToken, moeFeedForwards, moeParameterCount } from '../src/index.js';
 
 beforeAll(async () => {
   await initBackend({ prefer: 'wasm' });

@@ -62,7 +62,7 @@ describe('BTX recipe over checkpoints', () => {
       const a = dense.forward(x);
       const b = moe.forward(x);
       expectClose(b.logits.dataSync(), a.logits.dataSync(), 2e-6, 1e-5);
-      tf.dispose([x, a.logits, b.logits, b.auxLoss]);
+      tf.dispose([x, a.logits, b.logits, ...(b.auxLoss ? [b.auxLoss] : [])]);
       dense.dispose();
       moe.dispose();
     }
