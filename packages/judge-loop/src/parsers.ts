@@ -46,18 +46,15 @@ function markerPattern(marker: string): RegExp {
     .split(/\s+/)
     .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/'/g, "['’]"))
     .join('\\s+');
-  return new RegExp(`\\[\\s*${inner}\\s*\\]`, 'gi');
+  // Emphasis wrapped around the marker and a colon after it belong to the marker, not to the field.
+  return new RegExp(`(?:\\*\\*|__)?\\[\\s*${inner}\\s*\\](?:\\*\\*|__)?:?`, 'gi');
 }
 const QUESTION = markerPattern(WORSE_MARKERS.question);
 const START = markerPattern(WORSE_MARKERS.answerStart);
 const END = markerPattern(WORSE_MARKERS.answerEnd);
 
-// Markdown emphasis or a colon a model puts right after a marker, and at the ends of a field.
 function clean(field: string): string {
-  return field
-    .replace(/^[\s:*_]*\n?/, '')
-    .replace(/\n?[\s*_]*$/, '')
-    .trim();
+  return field.trim();
 }
 
 /**
