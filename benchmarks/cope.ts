@@ -389,7 +389,15 @@ export async function runCopeBenchmark(options: CopeBenchmarkOptions = {}): Prom
     const here = dirname(fileURLToPath(import.meta.url));
     const dir = join(here, 'results');
     mkdirSync(dir, { recursive: true });
-    const file = join(dir, 'cope.json');
+    // Partial runs (--only, --seed, --steps-scale) get their own file beside the default one.
+    const suffix = [
+      options.only ? `only-${options.only.join('+')}` : '',
+      options.seed !== undefined && options.seed !== 1 ? `seed-${options.seed}` : '',
+      options.stepsScale !== undefined && options.stepsScale !== 1 ? `x${options.stepsScale}` : '',
+    ]
+      .filter(Boolean)
+      .join('-');
+    const file = join(dir, suffix ? `cope-${suffix}.json` : 'cope.json');
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(
       tmp,
