@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulGradTransposed } from './batch-mat-mul-grad-transposed.js';
 import { makeSlicedBatchMatMul } from './batch-mat-mul-wasm-sliced.js';
+import { makeAliasCast } from './cast-wasm-alias.js';
 import {
   fusedLayerNormGradConfig,
   fusedLayerNormGradJsConfig,
@@ -42,6 +43,7 @@ const PLAIN_WASM_WRAPPERS: [string, (original: tf.KernelFunc) => tf.KernelConfig
   [tf.Identity, makeAliasIdentity],
   [tf.Transpose, makeBlockedTranspose],
   [tf.SplitV, makeCopySplitV],
+  [tf.Cast, makeAliasCast],
 ];
 const ours = new Map<string, tf.KernelFunc>();
 const replaced = new Map<string, tf.KernelConfig>();

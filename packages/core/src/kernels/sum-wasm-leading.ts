@@ -31,6 +31,10 @@ export function makeLeadingSum(original: tf.KernelFunc): tf.KernelConfig {
       const o = backend.typedArrayFromHeap(out) as Float32Array;
       const xs = backend.typedArrayFromHeap(x) as Float32Array;
       // Row-by-row accumulation into the output (float32, like the original kernel).
+      if (outer === 0) {
+        o.fill(0);
+        return out;
+      }
       o.set(xs.subarray(0, inner));
       for (let r = 1; r < outer; r++) {
         const base = r * inner;

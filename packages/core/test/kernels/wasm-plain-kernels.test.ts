@@ -18,6 +18,7 @@ async function both<T extends number[][]>(fn: () => T): Promise<[T, T]> {
     'Identity',
     'Transpose',
     'SplitV',
+    'Cast',
   ]);
   expect(tf.getKernel('LabFusedLayerNorm', 'wasm')).toBeTruthy();
   const w = tf.tidy(fn);
@@ -155,6 +156,18 @@ describe('plain-wasm kernels vs cpu', () => {
     });
     expect(w.length).toBe(c.length);
     for (let i = 0; i < w.length; i++) expectClose(w[i]!, c[i]!, 1e-5);
+  });
+
+  it('same-dtype Cast aliases; real casts convert', async () => {
+    const [w, c] = await both(() => {
+      const x = tf.tensor1d([1.5, -2.25, 3]);
+      return [
+        data(tf.cast(x, 'float32')),
+        data(tf.cast(x, 'int32')),
+        data(tf.cast(tf.cast(x, 'int32'), 'float32')),
+      ];
+    });
+    expect(w).toEqual(c);
   });
 
   it('Identity aliases without breaking tensor lifetimes', async () => {
