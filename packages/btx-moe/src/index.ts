@@ -43,3 +43,5 @@ export {
 } from './domains/domains.js';
 export { arithExactMatch, codeBracketAccuracy, wikiAccuracy } from './domains/metrics.js';
 export { lmBatches, packWindows } from './domains/windows.js';
+export type { DemoOptions, DemoResult } from './demo.js';
+export { btxDemo } from './demo.js';
