@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { initBackend, tf, transposedMatMulGradActive } from '../../src/index.js';
+import { plainWasmKernelsActive, registerMissingKernels } from '../../src/kernels/register.js';
 import { expectClose } from '../helpers.js';
 
 function values(n: number, f: (i: number) => number): number[] {
@@ -52,5 +53,33 @@ describe('BatchMatMul gradient with explicit transposes', () => {
     const cpu = matMulGrads();
     expect(wasm).toHaveLength(10);
     for (let i = 0; i < wasm.length; i++) expectClose(wasm[i]!, cpu[i]!, 1e-4);
+  });
+});
+
+describe('registerMissingKernels switches with the accelerator and LAB_WASM_KERNELS', () => {
+  it('keeps tfjs gradients when an accelerator serves BatchMatMul, and restores wasm kernels on request', async () => {
+    await initBackend({ prefer: 'wasm', native: false });
+    expect(transposedMatMulGradActive()).toBe(true);
+    registerMissingKernels('wasm', { accelerator: true });
+    expect(transposedMatMulGradActive()).toBe(false);
+    registerMissingKernels('wasm');
+    expect(transposedMatMulGradActive()).toBe(true);
+    const before = process.env.LAB_WASM_KERNELS;
+    process.env.LAB_WASM_KERNELS = '0';
+    try {
+      registerMissingKernels('wasm');
+      expect(plainWasmKernelsActive()).toEqual([]);
+      expect(tf.getKernel('LabFusedLayerNorm', 'wasm')).toBeUndefined();
+      // gather's gradient still works: UnsortedSegmentSum is missing on wasm, not replaced.
+      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.gather(t, tf.tensor1d([1, 1], 'int32'))))(
+        tf.ones([3, 2]),
+      );
+      expect(Array.from(g.dataSync())).toEqual([0, 0, 2, 2, 0, 0]);
+    } finally {
+      if (before === undefined) delete process.env.LAB_WASM_KERNELS;
+      else process.env.LAB_WASM_KERNELS = before;
+    }
+    registerMissingKernels('wasm');
+    expect(plainWasmKernelsActive().length).toBeGreaterThan(0);
   });
 });
