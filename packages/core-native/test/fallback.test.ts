@@ -113,7 +113,7 @@ describe('accelerator fallback', () => {
   });
 
   it('switches on and off through initBackend() and reports the library', async () => {
-    const on = await initBackend({ prefer: 'wasm' });
+    const on = await initBackend({ prefer: 'wasm', native: true });
     expect(on.accelerator.enabled, on.accelerator.reason).toBe(true);
     expect(on.accelerator.kernels).toEqual(
       [...ACCELERATED_KERNELS, ...FUSED_KERNELS].map((k) => k.kernelName),
@@ -130,11 +130,13 @@ describe('accelerator fallback', () => {
     const off = await initBackend({ prefer: 'wasm', native: false });
     expect(off.accelerator.enabled).toBe(false);
     expect(matMulIsOriginal()).toBe(true);
+    const saved = process.env.LAB_NATIVE;
     process.env.LAB_NATIVE = '0';
     try {
       expect((await initBackend({ prefer: 'wasm' })).accelerator.enabled).toBe(false);
     } finally {
-      delete process.env.LAB_NATIVE;
+      if (saved === undefined) delete process.env.LAB_NATIVE;
+      else process.env.LAB_NATIVE = saved;
     }
   });
 });

@@ -192,7 +192,8 @@ describe('scaled matmul (attention scale in sgemm alpha)', () => {
       const w = rand([2, 3, 6, 5], 113);
       const composite = (x: tf.Tensor, y: tf.Tensor) => tf.mul(tf.matMul(x, y, ta, tb), alpha);
       const fused = (x: tf.Tensor, y: tf.Tensor) => scaledMatMul(x, y, ta, tb, alpha)!;
-      const lossOf = (f: typeof composite) => (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(f(x, y), w)) as tf.Scalar;
+      const lossOf = (f: typeof composite) => (x: tf.Tensor, y: tf.Tensor) =>
+        tf.sum(tf.mul(f(x, y), w)) as tf.Scalar;
       const spy = vi.spyOn(addonObject(), 'sgemm');
       const y = fused(a, b);
       expect(spy).toHaveBeenCalledTimes(1);
@@ -202,7 +203,12 @@ describe('scaled matmul (attention scale in sgemm alpha)', () => {
       const [ea, eb] = tf.grads(lossOf(composite))([a, b]);
       expectClose(await ga!.data(), await ea!.data(), 1e-5, 1e-5);
       expectClose(await gb!.data(), await eb!.data(), 1e-5, 1e-5);
-      expectClose(await ga!.data(), numericalGrad((t) => lossOf(fused)(t, b), a), 3e-3, 1e-2);
+      expectClose(
+        await ga!.data(),
+        numericalGrad((t) => lossOf(fused)(t, b), a),
+        3e-3,
+        1e-2,
+      );
       await expectNoLeak(() => tf.dispose(tf.grads(lossOf(fused))([a, b])));
       tf.dispose([a, b, w, y, want, ga!, gb!, ea!, eb!]);
     });

@@ -10,9 +10,9 @@ import { disableWasmAccelerator, enableWasmAccelerator, loadAddon, type NativeAd
 
 export { expectClose, expectNoLeak } from '../../core/test/helpers.js';
 
-/** Starts wasm with the accelerator; fails the suite when it does not come on here. */
+/** Starts wasm with the accelerator (even under LAB_NATIVE=0); fails the suite when it does not come on here. */
 export async function startAccelerated(): Promise<void> {
-  const info = await initBackend({ prefer: 'wasm' });
+  const info = await initBackend({ prefer: 'wasm', native: true });
   expect(info.accelerator.enabled, info.accelerator.reason).toBe(true);
 }
 
