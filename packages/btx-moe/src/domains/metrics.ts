@@ -72,7 +72,7 @@ export function codeBracketAccuracy(model: CausalLM, batches = 8, batchSize = 16
       const { logits } = model.forward(tf.slice(batch.tokens, [0, 0], [b, len - 1]) as tf.Tensor2D);
       const pred = tf.argMax(logits, 2); // [B, T-1]
       const gold = tf.slice(batch.tokens, [0, 1], [b, len - 1]);
-      let isClose: tf.Tensor = tf.zerosLike(gold).toBool();
+      let isClose: tf.Tensor = tf.cast(tf.zerosLike(gold), 'bool');
       for (const id of closing) isClose = tf.logicalOr(isClose, tf.equal(gold, id));
       const ok = tf.logicalAnd(isClose, tf.equal(pred, gold));
       return [tf.sum(tf.cast(ok, 'float32')), tf.sum(tf.cast(isClose, 'float32'))];

@@ -229,7 +229,7 @@ export async function mix(o: MixOptions): Promise<{ config: TransformerConfig; m
           made.push(t);
         } else {
           const t = tf.tidy(() =>
-            tf.div(tf.addN(avgSources.map((sd) => sd[key]!.toFloat())), avgSources.length),
+            tf.div(tf.addN(avgSources.map((sd) => tf.cast(sd[key]!, 'float32'))), avgSources.length),
           );
           stateDict[key] = t;
           made.push(t);
