@@ -144,8 +144,8 @@ export async function runJudgeLoopBenchmark(
     iterations: options.iterations ?? (smoke ? 2 : 3),
     pairs: options.pairs ?? (smoke ? 12 : 500),
     heldOut: options.heldOut ?? (smoke ? 6 : 250),
-    samplesPerOrder: options.samplesPerOrder ?? (smoke ? 2 : 4),
-    seedEpochs: options.seedEpochs ?? (smoke ? 3 : 2),
+    samplesPerOrder: options.samplesPerOrder ?? 4,
+    seedEpochs: options.seedEpochs ?? (smoke ? 10 : 2),
     solutions: smoke ? 40 : 4000,
     transcripts: smoke ? 160 : 6000,
     model: smoke
@@ -172,7 +172,7 @@ export async function runJudgeLoopBenchmark(
     (smoke
       ? join(tmpdir(), `judge-loop-smoke-${process.pid}`)
       : join(here, 'results', 'scratch', 'judge-loop'));
-  if (smoke) await rm(work, { recursive: true, force: true });
+  if (smoke && options.work === undefined) await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   await initBackend({ prefer: 'wasm' });
   const tok = tinyTokenizer();
@@ -315,11 +315,14 @@ export async function runJudgeLoopBenchmark(
   if (cfg.ablations && cfg.iterations >= 2) {
     // DPO+NLL at iteration 2, from the main arm's iteration-1 SFT model (reference = M1).
     const reuse = async (dir: string, withJudgments2: boolean) => {
-      await rm(dir, { recursive: true, force: true });
-      await cp(join(mainDir, 'iter-1'), join(dir, 'iter-1'), { recursive: true });
-      if (withJudgments2) {
-        await mkdir(join(dir, 'iter-2'), { recursive: true });
-        await cp(join(mainDir, 'iter-2', 'judgments.jsonl'), join(dir, 'iter-2', 'judgments.jsonl'));
+      // A rerun keeps what this arm already has (its stages and checkpoints resume).
+      if (!(await exists(join(dir, 'iter-1', 'model', 'config.json')))) {
+        await rm(dir, { recursive: true, force: true });
+        await cp(join(mainDir, 'iter-1'), join(dir, 'iter-1'), { recursive: true });
+        if (withJudgments2) {
+          await mkdir(join(dir, 'iter-2'), { recursive: true });
+          await cp(join(mainDir, 'iter-2', 'judgments.jsonl'), join(dir, 'iter-2', 'judgments.jsonl'));
+        }
       }
       armDirs.push(dir);
     };
@@ -347,13 +350,14 @@ export async function runJudgeLoopBenchmark(
       },
     });
     const oneDir = join(work, 'one-order');
-    await rm(oneDir, { recursive: true, force: true });
     armDirs.push(oneDir);
     await runJudgeLoop({
       ...loopCommon,
       runDir: oneDir,
       iterations: 2,
       orders: ['0_1'] as Order[],
+      // Only gold-A inputs exist here, so A/B balancing would keep nothing.
+      balance: false,
       train: trainer(),
       onIteration: arm('one-order'),
     });
@@ -461,7 +465,7 @@ export async function runJudgeLoopBenchmark(
     shrunk,
   };
   seedModel.dispose();
-  if (smoke) await rm(work, { recursive: true, force: true });
+  if (smoke && options.work === undefined) await rm(work, { recursive: true, force: true });
   if (options.writeJson ?? !smoke) {
     const out = join(here, 'results', 'judge-loop.json');
     mkdirSync(dirname(out), { recursive: true });

@@ -40,6 +40,8 @@ export interface JudgeLoopOptions {
   /** Default temperature 0.7, topP 0.9, maxTokens 4096. */
   sampling?: SamplingOptions;
   minCorrectFraction?: number;
+  /** Balance gold-A and gold-B training inputs (default true; one-order sampling has only gold A, so turn it off there). */
+  balance?: boolean;
   /** DPO pairs per input. Default 1. */
   dpoPairsPerInput?: number;
   /** Pairs per sampling record (LocalModel batching). Default 1. */
@@ -116,6 +118,7 @@ export async function runJudgeLoop(options: JudgeLoopOptions): Promise<JudgeLoop
     const seed = (options.selectionSeed ?? 0) * 1000 + i;
     const { sft, stats } = rejectionSample(judgments, {
       minCorrectFraction: options.minCorrectFraction,
+      balance: options.balance,
       seed,
     });
     const sftFile = join(dir, 'sft.jsonl');
@@ -124,7 +127,11 @@ export async function runJudgeLoop(options: JudgeLoopOptions): Promise<JudgeLoop
     let dpoFile: string | null = null;
     let selStats = stats;
     if (method === 'dpo') {
-      const d = buildDpoData(judgments, { pairsPerInput: options.dpoPairsPerInput, seed });
+      const d = buildDpoData(judgments, {
+        pairsPerInput: options.dpoPairsPerInput,
+        balance: options.balance,
+        seed,
+      });
       dpoRecords = d.dpo;
       selStats = d.stats;
       dpoFile = join(dir, 'dpo.jsonl');
