@@ -7,7 +7,7 @@
  *   - sampleJudgments: N judgments per pair and order from the current judge,
  *     asked through @lab/lm's LMJudge (verdicts by its parser).
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError, Rng } from '@lab/core';
 import {
@@ -142,6 +142,7 @@ export async function selectInstructions(options: SelectInstructionsOptions): Pr
     const chosen = new Set(new Rng(seed).sample(kept, options.limit).map((x) => x.id));
     kept = kept.filter((x) => chosen.has(x.id));
   }
+  await mkdir(options.runDir, { recursive: true });
   await writeFile(
     join(options.runDir, `${name}.selected.json`),
     `${JSON.stringify({ seed, limit: options.limit ?? null, keep: options.keep ?? null, counts, ids: kept.map((x) => x.id) })}\n`,

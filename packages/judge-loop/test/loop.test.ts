@@ -71,6 +71,16 @@ describe('stages', () => {
     expect(log.seed).toBe(3);
   });
 
+  it('without a tagger keeps everything untagged, subsampled by seed into a fresh folder', async () => {
+    const runDir = join(dir, 'select-untagged', 'nested');
+    const a = await selectInstructions({ runDir, instructions, limit: 5, seed: 1 });
+    const b = await selectInstructions({ runDir, instructions, limit: 5, seed: 1 });
+    expect(a.instructions).toHaveLength(5);
+    expect(b.instructions).toEqual(a.instructions);
+    expect(a.counts).toEqual({ untagged: WORDS.length });
+    expect(a.instructions.every((x) => x.category === null)).toBe(true);
+  });
+
   it('builds pairs with the default prompts and parser', async () => {
     const pairs = await makePairs(join(dir, 'pairs'));
     expect(pairs[0]).toEqual({
