@@ -93,16 +93,19 @@ export class TransformerLM extends Module implements CausalLM {
     // An instance used by several layers belongs to the model (`position.*`), once.
     const uses = new Map<PositionEncoding, number>();
     for (const pe of perLayer) if (pe) uses.set(pe, (uses.get(pe) ?? 0) + 1);
+    // Core's shared kinds stay model-level even with one layer, so names do not depend on nLayers.
+    const coreShared = new Set(this.sharedCache.values());
+    const modelLevel = (pe: PositionEncoding) =>
+      (uses.get(pe) ?? 0) > 1 || !!pe.embedInput || coreShared.has(pe);
     let sharedCount = 0;
-    for (const [pe, n] of uses) {
-      if (n > 1 || pe.embedInput)
-        this.addModule(sharedCount++ === 0 ? 'position' : `position${sharedCount - 1}`, pe);
+    for (const pe of uses.keys()) {
+      if (modelLevel(pe)) this.addModule(sharedCount++ === 0 ? 'position' : `position${sharedCount - 1}`, pe);
     }
     this.positionEncodings = [...uses.keys()];
 
     for (let i = 0; i < nLayers; i++) {
       const pe = perLayer[i] ?? null;
-      const ownsPosition = pe != null && uses.get(pe) === 1 && !pe.embedInput;
+      const ownsPosition = pe != null && !modelLevel(pe);
       const block = new TransformerBlock(
         {
           dModel,

@@ -251,6 +251,16 @@ describe('TransformerLM state dict names', () => {
     expect(names).toContain('head.weight');
     expect(names.filter((n) => n.endsWith('table'))).toHaveLength(1);
     expect(new Set(model.parameters()).size).toBe(model.parameters().length);
+    const oneLayer = new TransformerLM({
+      vocabSize: 5,
+      dModel: 8,
+      nLayers: 1,
+      nHeads: 2,
+      maxSeqLen: 4,
+      position: { kind: 'relative' },
+    });
+    expect(oneLayer.namedParameters().map(([n]) => n)).toContain('position.table');
+    oneLayer.dispose();
     const perLayer = tiny({ kind: 'relative', shared: false });
     expect(perLayer.namedParameters().map(([n]) => n)).toContain('blocks.1.attn.position.table');
     model.dispose();
