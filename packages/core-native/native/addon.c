@@ -546,6 +546,88 @@ static napi_value js_transpose(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Row log-sum-exp, as max + log(sum exp(x - max)), summed in double. */
+static double row_lse(const float *x, int64_t v) {
+  float mx = x[0];
+  for (int64_t j = 1; j < v; j++) mx = x[j] > mx ? x[j] : mx;
+  double s = 0.0;
+  for (int64_t j = 0; j < v; j++) s += expf(x[j] - mx);
+  return (double)mx + log(s);
+}
+
+/* softmaxXent(heap, xOff, n, vocab, targetsOff, weightsOff, outOff): out[0] =
+ * sum_i w_i (lse(x_i) - x_i[t_i]). Returns -1, or the first row whose target
+ * is outside [0, vocab) (nothing written then). */
+static napi_value js_softmax_xent(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  int64_t a[6];
+  uint8_t *heap;
+  int64_t len;
+  if (!get_args(env, info, 6, &heap, &len, argv, a)) {
+    napi_throw_type_error(env, "LAB_NATIVE_ARGS", "softmaxXent(heap, xOff, n, vocab, targetsOff, weightsOff, outOff)");
+    return NULL;
+  }
+  int64_t xoff = a[0], n = a[1], voc = a[2], toff = a[3], woff = a[4], ooff = a[5];
+  if (n < 0 || voc <= 0 || !span_ok(xoff, n * voc, len) || !span_ok(toff, n, len) ||
+      !span_ok(woff, n, len) || !span_ok(ooff, 1, len)) {
+    return throw_range(env, "softmaxXent: an operand lies outside the buffer");
+  }
+  const float *x = (const float *)(heap + xoff);
+  const int32_t *t = (const int32_t *)(heap + toff);
+  const float *w = (const float *)(heap + woff);
+  napi_value result;
+  for (int64_t i = 0; i < n; i++) {
+    if (t[i] < 0 || t[i] >= voc) {
+      CHECK(napi_create_int64(env, i, &result));
+      return result;
+    }
+  }
+  double loss = 0.0;
+  for (int64_t i = 0; i < n; i++) {
+    const float *row = x + i * voc;
+    float nll = (float)(row_lse(row, voc) - (double)row[t[i]]);
+    loss += (double)(nll * w[i]);
+  }
+  *(float *)(heap + ooff) = (float)loss;
+  CHECK(napi_create_int64(env, -1, &result));
+  return result;
+}
+
+/* softmaxXentGrad(heap, xOff, n, vocab, targetsOff, weightsOff, dy, outOff):
+ * out[i, j] = (softmax(x_i)_j - [j == t_i]) * w_i * dy. */
+static napi_value js_softmax_xent_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t *heap;
+  int64_t len, xoff, n, voc, toff, woff, ooff;
+  float dy;
+  if (argc != 8 || !get_buffer(env, argv[0], &heap, &len) || !get_i64(env, argv[1], &xoff) ||
+      !get_i64(env, argv[2], &n) || !get_i64(env, argv[3], &voc) || !get_i64(env, argv[4], &toff) ||
+      !get_i64(env, argv[5], &woff) || !get_f32(env, argv[6], &dy) || !get_i64(env, argv[7], &ooff)) {
+    napi_throw_type_error(env, "LAB_NATIVE_ARGS",
+                          "softmaxXentGrad(heap, xOff, n, vocab, targetsOff, weightsOff, dy, outOff)");
+    return NULL;
+  }
+  if (n < 0 || voc <= 0 || !span_ok(xoff, n * voc, len) || !span_ok(toff, n, len) ||
+      !span_ok(woff, n, len) || !span_ok(ooff, n * voc, len)) {
+    return throw_range(env, "softmaxXentGrad: an operand lies outside the buffer");
+  }
+  const float *x = (const float *)(heap + xoff);
+  const int32_t *t = (const int32_t *)(heap + toff);
+  const float *w = (const float *)(heap + woff);
+  float *out = (float *)(heap + ooff);
+  for (int64_t i = 0; i < n; i++) {
+    const float *row = x + i * voc;
+    float *o = out + i * voc;
+    float lse = (float)row_lse(row, voc);
+    float scale = w[i] * dy;
+    for (int64_t j = 0; j < voc; j++) o[j] = expf(row[j] - lse) * scale;
+    if (t[i] >= 0 && t[i] < voc) o[t[i]] -= scale;
+  }
+  return NULL;
+}
+
 /* GELU, tanh approximation, as x * sigmoid(c (x + a x^3)) with c = 2 sqrt(2/pi):
  * 0.5 (1 + tanh z) = sigmoid(2 z) exactly. */
 #define GELU_A 0.044715f
@@ -729,6 +811,8 @@ static napi_value init(napi_env env, napi_value exports) {
       METHOD("copyRows", js_copy_rows),
       METHOD("adamw", js_adamw),
       METHOD("transpose", js_transpose),
+      METHOD("softmaxXent", js_softmax_xent),
+      METHOD("softmaxXentGrad", js_softmax_xent_grad),
       METHOD("gelu", js_gelu),
       METHOD("geluGrad", js_gelu_grad),
       METHOD("layerNorm", js_layer_norm),

@@ -86,6 +86,27 @@ export interface NativeAddon {
   ): void;
   /** out = x permuted by perm (4-byte elements; rank <= 8). */
   transpose(heap: ArrayBuffer, xOff: number, shape: number[], perm: number[], outOff: number): void;
+  /** out[0] = sum_i w_i (lse(x_i) - x_i[t_i]); returns -1, or the first row whose target is out of range. */
+  softmaxXent(
+    heap: ArrayBuffer,
+    xOff: number,
+    n: number,
+    vocab: number,
+    targetsOff: number,
+    weightsOff: number,
+    outOff: number,
+  ): number;
+  /** out[i, j] = (softmax(x_i)_j - [j == t_i]) w_i dy. */
+  softmaxXentGrad(
+    heap: ArrayBuffer,
+    xOff: number,
+    n: number,
+    vocab: number,
+    targetsOff: number,
+    weightsOff: number,
+    dy: number,
+    outOff: number,
+  ): void;
   /** y = x sigmoid(c (x + 0.044715 x^3)), c = 2 sqrt(2/pi) (tanh-approximation GELU). */
   gelu(heap: ArrayBuffer, xOff: number, n: number, outOff: number): void;
   /** dx = dy * gelu'(x). */

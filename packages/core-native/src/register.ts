@@ -17,6 +17,7 @@ import { fusedLayerNormGradKernel, fusedLayerNormKernel } from './kernels/fused-
 import { gatherV2Kernel } from './kernels/gather-v2.js';
 import { identityKernel } from './kernels/identity.js';
 import { scaledMatMulKernel } from './kernels/scaled-mat-mul.js';
+import { softmaxCrossEntropyGradKernel, softmaxCrossEntropyKernel } from './kernels/softmax-cross-entropy.js';
 import { splitVKernel } from './kernels/split-v.js';
 import { sumKernel } from './kernels/sum.js';
 import { transposeKernel } from './kernels/transpose.js';
@@ -43,6 +44,8 @@ export const FUSED_KERNELS: readonly FusedKernel[] = [
   fusedLayerNormKernel,
   fusedLayerNormGradKernel,
   scaledMatMulKernel,
+  softmaxCrossEntropyKernel,
+  softmaxCrossEntropyGradKernel,
 ];
 
 export interface AcceleratorOptions extends BlasOptions {

@@ -8,6 +8,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fusedGelu, fusedLayerNorm, hasFusedKernel, scaledMatMul } from '../../core/src/backend/fused.js';
 import { gelu } from '../../core/src/nn/activations.js';
 import { LayerNorm } from '../../core/src/nn/layer-norm.js';
+import { maskedCrossEntropy } from '../../core/src/train/cross-entropy.js';
 import { FUSED_GELU, FUSED_LAYER_NORM } from '../src/index.js';
 import {
   addonObject,
@@ -220,5 +221,43 @@ describe('scaled matmul (attention scale in sgemm alpha)', () => {
     expect(scaledMatMul(a, rand([3, 5], 116), false, false, 0.5)).toBeUndefined(); // rank mismatch
     expect(scaledMatMul(a, rand([2, 4, 5], 117), false, false, 0.5)).toBeUndefined(); // inner mismatch
     tf.dispose(a);
+  });
+});
+
+describe('fused softmax cross-entropy', () => {
+  for (const masked of [false, true]) {
+    it(`maskedCrossEntropy (mask ${masked}) takes the fused path and matches the composite, value and gradient`, async () => {
+      const logits = tf.mul(rand([3, 5, 11], 121), 3);
+      const targets = tf.tensor2d([0, 3, 10, 4, 4, 1, 2, 9, 0, 7, 5, 5, 6, 8, 1], [3, 5], 'int32');
+      const mask = masked ? tf.tensor2d([1, 1, 0, 1, 0, 1, 1, 1, 0, 0, 1, 0, 1, 1, 1], [3, 5]) : null;
+      const f = (x: tf.Tensor) => maskedCrossEntropy(x, targets, mask);
+      const expected = onOriginalKernels(() => ({ value: f(logits), grad: tf.grad(f)(logits) }));
+      const spyF = vi.spyOn(addonObject(), 'softmaxXent');
+      const spyB = vi.spyOn(addonObject(), 'softmaxXentGrad');
+      const value = f(logits);
+      const grad = tf.grad(f)(logits);
+      expect(spyF).toHaveBeenCalled();
+      expect(spyB).toHaveBeenCalledTimes(1);
+      expectClose(await value.data(), await expected.value.data(), 1e-6, 1e-6);
+      expectClose(await grad.data(), await expected.grad.data(), 1e-7, 1e-5);
+      expectClose(await grad.data(), numericalGrad(f, logits, 1e-2), 2e-4, 1e-2);
+      await expectNoLeak(() => tf.dispose([f(logits), tf.grad(f)(logits)]));
+      tf.dispose([logits, targets, value, grad, expected.value, expected.grad, ...(mask ? [mask] : [])]);
+    });
+  }
+
+  it('an all-zero mask gives 0 and zero gradients; an out-of-range target throws', async () => {
+    const logits = rand([2, 4], 122);
+    const targets = tf.tensor1d([1, 3], 'int32');
+    const zero = tf.zeros([2]);
+    const l = maskedCrossEntropy(logits, targets, zero);
+    expect((await l.data())[0]).toBe(0);
+    const g = tf.grad((x: tf.Tensor) => maskedCrossEntropy(x, targets, zero))(logits);
+    expect(Array.from(await g.data()).every((v) => v === 0)).toBe(true);
+    const bad = tf.tensor1d([1, 4], 'int32');
+    await expectNoLeak(() => {
+      expect(() => maskedCrossEntropy(logits, bad)).toThrow(/not in \[0, 3\]/);
+    });
+    tf.dispose([logits, targets, zero, l, g, bad]);
   });
 });

@@ -14,6 +14,8 @@ import { activeNativeModule } from './native.js';
 export const FUSED_GELU = 'LabFusedGelu';
 /** alpha * op(a) op(b) for float32 operands of equal batch shape; attrs { transposeA, transposeB, alpha }. */
 export const SCALED_MAT_MUL = 'LabScaledMatMul';
+/** sum_i w_i (logsumexp(logits_i) - logits_i[t_i]); inputs logits [n, V], targets int32 [n], weights [n]. */
+export const SOFTMAX_CROSS_ENTROPY = 'LabSoftmaxCrossEntropy';
 /** Layer norm over the last axis with gamma [d] and optional beta [d]; attrs { epsilon }. */
 export const FUSED_LAYER_NORM = 'LabFusedLayerNorm';
 
@@ -93,6 +95,34 @@ export function fusedLayerNorm<T extends tf.Tensor>(
   }
   const inputs: tf.NamedTensorMap = beta ? { x, gamma, beta } : { x, gamma };
   return tf.engine().runKernel(FUSED_LAYER_NORM, inputs, { epsilon }) as T;
+}
+
+/**
+ * Weighted softmax cross-entropy, sum_i w_i (logsumexp(logits_i) -
+ * logits_i[t_i]), as one kernel each way (gradient (softmax - onehot) w dy),
+ * or undefined when no such kernel is registered or the operands do not fit.
+ *
+ * @example
+ * const loss = fusedSoftmaxCrossEntropy(logits2d, targets, weights) ?? composite();
+ */
+export function fusedSoftmaxCrossEntropy(
+  logits: tf.Tensor2D,
+  targets: tf.Tensor1D,
+  weights: tf.Tensor1D,
+): tf.Scalar | undefined {
+  const [n, vocab] = logits.shape;
+  if (
+    logits.dtype !== 'float32' ||
+    targets.dtype !== 'int32' ||
+    weights.dtype !== 'float32' ||
+    targets.size !== n ||
+    weights.size !== n ||
+    vocab === 0 ||
+    !hasFusedKernel(SOFTMAX_CROSS_ENTROPY)
+  ) {
+    return undefined;
+  }
+  return tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, { logits, targets, weights }, {}) as tf.Scalar;
 }
 
 /** One AdamW update over all parameters (see @lab/core-native's adamwInPlace). */

@@ -6,6 +6,7 @@
  * no gather gradient, which the wasm backend lacks natively).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedSoftmaxCrossEntropy } from '../backend/fused.js';
 import { formatShape, LabError } from '../errors.js';
 
 /**
@@ -49,6 +50,13 @@ export function maskedCrossEntropy(
     const weights = mask ? tf.reshape(tf.cast(mask, 'float32'), [n]) : tf.ones([n]); // [n]
     const count = tf.maximum(tf.sum(weights), 1); // scalar
     const scaled = tf.div(weights, count); // [n]: mask / N
+    // One native kernel each way when @lab/core-native is on (same math).
+    const fused = fusedSoftmaxCrossEntropy(
+      tf.reshape(logits, [n, vocab]) as tf.Tensor2D,
+      flatTargets as tf.Tensor1D,
+      scaled as tf.Tensor1D,
+    );
+    if (fused) return fused;
     // Flat index of each target logit in the [n * vocab] view.
     const flatIndex = tf.add(tf.range(0, n * vocab, vocab, 'int32'), flatTargets); // [n]
     const ce = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
