@@ -56,6 +56,8 @@ export interface JudgeLoopBenchOptions {
   heldOut?: number;
   samplesPerOrder?: number;
   seedEpochs?: number;
+  /** Phase 2 of the seed: epochs over transcripts alone. */
+  seedJudgeEpochs?: number;
   ablations?: boolean;
   /** Run folder (default: benchmarks/results/scratch/judge-loop[-smoke-<pid>]). */
   work?: string;
@@ -148,6 +150,8 @@ export async function runJudgeLoopBenchmark(
     seedEpochs: options.seedEpochs ?? (smoke ? 10 : 2),
     solutions: smoke ? 40 : 4000,
     transcripts: smoke ? 160 : 6000,
+    judgeTranscripts: smoke ? 0 : 8000,
+    seedJudgeEpochs: options.seedJudgeEpochs ?? (smoke ? 0 : 2),
     model: smoke
       ? { dModel: 32, nLayers: 1, nHeads: 2, dFF: 64, maxSeqLen: 96 }
       : { dModel: 128, nLayers: 4, nHeads: 4, dFF: 512, maxSeqLen: 96 },
@@ -161,7 +165,7 @@ export async function runJudgeLoopBenchmark(
   const shrunk = smoke
     ? ['smoke run: every size is tiny; numbers mean nothing']
     : [
-        `seed pretraining: ${cfg.solutions} solutions (spec 16,000; G is the programmatic solver, so M0 needs solutions only as background) + ${cfg.transcripts} transcripts (spec 4,000: more, so a short run still learns the check format), ${cfg.seedEpochs} epochs`,
+        `seed pretraining: ${cfg.solutions} solutions (spec 16,000; G is the programmatic solver, so M0 needs solutions only as background) + ${cfg.transcripts} transcripts (spec 4,000), ${cfg.seedEpochs} epochs, then ${cfg.judgeTranscripts} fresh transcripts (same noise) for ${cfg.seedJudgeEpochs} epochs: after phase 1 alone the seed had the format but judged at chance (always [[A]])`,
         `model context 96 (spec 160: the tiny world's prompts and judgments fit in 96 characters), ~0.8M parameters`,
         `${cfg.pairs} pairs (spec 1,500), ${cfg.iterations} iterations (spec 5), ${cfg.heldOut} held-out pairs per split (spec 1,000 in all)`,
         'questions use + and − only (spec also names a*b+c)',
@@ -178,27 +182,55 @@ export async function runJudgeLoopBenchmark(
   const tok = tinyTokenizer();
   const quiet = { progress: false as const };
 
-  // ---- seed M0 (cached in the work folder)
+  // ---- seed M0, cached in the work folder. Two phases: the seed corpus (solutions + noisy transcripts),
+  // then noisy transcripts alone (fresh ones, same noise), so a short run learns the checks, not just the format.
   const seedDir = join(work, 'seed');
+  const pretrainDir = join(work, 'seed-pretrain');
   let seedModel: TransformerLM;
-  if (await exists(join(seedDir, 'config.json'))) {
-    seedModel = (await loadModel(seedDir, { tokenizer: false })).model;
-    log(`seed M0: loaded from ${seedDir}`);
-  } else {
-    const corpus = seedCorpus({ solutions: cfg.solutions, transcripts: cfg.transcripts, seed: 1 });
-    seedModel = new TransformerLM({ vocabSize: tok.vocabSize, ...cfg.model, seed: 1 });
+  const trainSeed = async (
+    model: TransformerLM,
+    corpus: ReturnType<typeof seedCorpus>,
+    epochs: number,
+    what: string,
+  ) => {
     const t0 = performance.now();
-    const run = await sft(new LocalModel(seedModel, tok), corpus, {
-      steps: Math.ceil((cfg.seedEpochs * corpus.length) / cfg.seedBatch),
+    const run = await sft(new LocalModel(model, tok), corpus, {
+      steps: Math.ceil((epochs * corpus.length) / cfg.seedBatch),
       batchSize: cfg.seedBatch,
       lr: cfg.seedLr,
       seed: 1,
       progress: smoke ? 'none' : 'lines',
     });
-    await saveModel(seedDir, seedModel, { tokenizer: tok, metadata: { role: 'seed' } });
     log(
-      `seed M0: ${seedModel.numParameters()} parameters, ${run.steps} steps on ${corpus.length} examples in ${((performance.now() - t0) / 60_000).toFixed(1)} min, final loss ${run.losses.at(-1)?.toFixed(3)}`,
+      `seed M0 ${what}: ${model.numParameters()} parameters, ${run.steps} steps on ${corpus.length} examples in ${((performance.now() - t0) / 60_000).toFixed(1)} min, final loss ${run.losses.at(-1)?.toFixed(3)}`,
     );
+  };
+  if (await exists(join(seedDir, 'config.json'))) {
+    seedModel = (await loadModel(seedDir, { tokenizer: false })).model;
+    log(`seed M0: loaded from ${seedDir}`);
+  } else {
+    if (await exists(join(pretrainDir, 'config.json'))) {
+      seedModel = (await loadModel(pretrainDir, { tokenizer: false })).model;
+      log(`seed M0 phase 1: loaded from ${pretrainDir}`);
+    } else {
+      seedModel = new TransformerLM({ vocabSize: tok.vocabSize, ...cfg.model, seed: 1 });
+      await trainSeed(
+        seedModel,
+        seedCorpus({ solutions: cfg.solutions, transcripts: cfg.transcripts, seed: 1 }),
+        cfg.seedEpochs,
+        'phase 1',
+      );
+      await saveModel(pretrainDir, seedModel, { tokenizer: tok, metadata: { role: 'seed-phase-1' } });
+    }
+    if (cfg.seedJudgeEpochs > 0) {
+      await trainSeed(
+        seedModel,
+        seedCorpus({ solutions: 0, transcripts: cfg.judgeTranscripts, seed: 2 }),
+        cfg.seedJudgeEpochs,
+        'phase 2 (transcripts only)',
+      );
+    }
+    await saveModel(seedDir, seedModel, { tokenizer: tok, metadata: { role: 'seed' } });
   }
   const seed = new LocalModel(seedModel, tok, { id: 'tiny-seed' });
 
@@ -492,6 +524,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     pairs: num('pairs'),
     heldOut: num('heldout'),
     seedEpochs: num('seed-epochs'),
+    seedJudgeEpochs: num('seed-judge-epochs'),
     ablations: !process.argv.includes('--no-ablations'),
     work: flag('work'),
   });
