@@ -4,10 +4,10 @@
  * and with @lab/core-native when it loads), tfjs cpu (few steps: it is slow)
  * and, when /usr/bin/python3 has torch, the same model in PyTorch on 1 thread
  * (benchmarks/core-train.py). Prints one table with the ratio to PyTorch and
- * a per-kernel profile of one plain-wasm step; writes
+ * a per-kernel profile of one plain-wasm step (--profile-native: the accelerated one); writes
  * benchmarks/results/core-train.json.
  *
- *   pnpm exec tsx --conditions=@lab/source benchmarks/core-train.ts [--steps N] [--quick] [--no-profile]
+ *   pnpm exec tsx --conditions=@lab/source benchmarks/core-train.ts [--steps N] [--quick] [--no-profile] [--profile-native]
  *
  * Optimiser: AdamW from @lab/core (src/train/adamw.ts), lr 1e-3, weight decay 0.01.
  */
@@ -281,9 +281,13 @@ console.log(
 
 let profile: { name: string; ms: number; count: number }[] = [];
 if (!argv.includes('--no-profile')) {
-  profile = await profileStep(false);
+  // --profile-native: profile the accelerated step instead (@lab/core-native's kernels).
+  const profileNative = argv.includes('--profile-native');
+  profile = await profileStep(profileNative);
   const total = profile.reduce((a, p) => a + p.ms, 0);
-  console.log(`\nper-kernel profile of one plain-wasm step (kernel time ${total.toFixed(1)} ms):`);
+  console.log(
+    `\nper-kernel profile of one ${profileNative ? 'wasm + core-native' : 'plain-wasm'} step (kernel time ${total.toFixed(1)} ms):`,
+  );
   console.log(`${'kernel'.padEnd(24)}${'ms'.padStart(8)}${'%'.padStart(7)}${'count'.padStart(7)}`);
   for (const p of profile.slice(0, 18)) {
     console.log(

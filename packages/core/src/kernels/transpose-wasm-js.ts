@@ -2,8 +2,9 @@
  * Transpose of the last two axes ([r, c] or [batch, r, c] with perm [0, 2, 1])
  * for the plain wasm backend, as a cache-blocked JavaScript loop on the heap.
  * The backend's kernel took ~4 ms for a [1024, 512] matrix (the weight
- * gradients of every Linear transpose their input). No-op permutations alias
- * the input; other permutations fall through to the original.
+ * gradients of every Linear transpose their input). Also [a, b, c, d] ->
+ * [a, c, b, d] (attention heads) as row copies. No-op permutations alias the
+ * input; other permutations fall through to the original.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { isWasmInternals } from './wasm-internals.js';
@@ -49,7 +50,25 @@ export function makeBlockedTranspose(original: tf.KernelFunc): tf.KernelConfig {
         perm[rank - 1] === rank - 2 &&
         perm[rank - 2] === rank - 1 &&
         perm.slice(0, -2).every((p, i) => p === i);
-      if (!swapsLastTwo) return original(args);
+      if (!swapsLastTwo) {
+        // [a, b, c, d] -> [a, c, b, d] (attention's head split/merge): rows of d stay contiguous.
+        const swapsMiddle = rank === 4 && perm[0] === 0 && perm[1] === 2 && perm[2] === 1 && perm[3] === 3;
+        if (!swapsMiddle) return original(args);
+        const [a, b, c, d] = x.shape as [number, number, number, number];
+        const out = backend.makeOutput(outShape, x.dtype);
+        const xOff = backend.dataIdMap.get(x.dataId)!.memoryOffset / 4;
+        const oOff = backend.dataIdMap.get(out.dataId)!.memoryOffset / 4;
+        const heap = new Int32Array(backend.wasm.HEAPU8.buffer);
+        for (let i = 0; i < a; i++) {
+          for (let j = 0; j < b; j++) {
+            for (let k = 0; k < c; k++) {
+              const src = xOff + ((i * b + j) * c + k) * d;
+              heap.copyWithin(oOff + ((i * c + k) * b + j) * d, src, src + d);
+            }
+          }
+        }
+        return out;
+      }
       const r = x.shape[rank - 2]!;
       const c = x.shape[rank - 1]!;
       const batch = x.shape.slice(0, -2).reduce((p, q) => p * q, 1);

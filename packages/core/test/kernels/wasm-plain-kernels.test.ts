@@ -141,6 +141,8 @@ describe('plain-wasm kernels vs cpu', () => {
         data(tf.transpose(xi)),
         data(tf.transpose(x, [0, 1, 2])),
         data(tf.transpose(x, [2, 0, 1])),
+        data(tf.transpose(tf.reshape(x, [3, 37, 5, 9]), [0, 2, 1, 3])),
+        data(tf.transpose(tf.reshape(xi, [1, 7, 2, 5]), [0, 2, 1, 3])),
         ...tf.split(x, 3, 0).map(data),
         ...tf.split(x, [10, -1, 5], 2).map(data),
         ...tf.split(xi, [3, 7], 1).map(data),
