@@ -218,7 +218,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 const rows: (Row | { name: string; note: string })[] = [];
-for (const [name, list] of samples) {
+for (const list of samples.values()) {
   const ok = list.filter((r): r is Row => 'tokensPerSec' in r && !Number.isNaN(r.tokensPerSec));
   if (ok.length === 0) {
     rows.push(list[list.length - 1]!);
