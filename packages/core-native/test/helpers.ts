@@ -19,12 +19,15 @@ export async function startAccelerated(): Promise<void> {
 /** Runs `fn` on the wasm backend's own kernels, then turns the accelerator back on. */
 export function onOriginalKernels<T>(fn: () => T): T {
   disableWasmAccelerator(tf);
+  let out: T;
+  let back: { enabled: boolean; reason: string } = { enabled: false, reason: 'not re-enabled' };
   try {
-    return fn();
+    out = fn();
   } finally {
-    const r = enableWasmAccelerator(tf);
-    if (!r.enabled) throw new Error(`accelerator did not come back: ${r.reason}`);
+    back = enableWasmAccelerator(tf);
   }
+  if (!back.enabled) throw new Error(`accelerator did not come back: ${back.reason}`);
+  return out;
 }
 
 /** The loaded addon object (the same one the kernels call), for call counting. */
