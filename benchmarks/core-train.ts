@@ -107,6 +107,7 @@ async function measure(
       name,
       tokensPerSec: Number.NaN,
       msPerStep: Number.NaN,
+      cpuMsPerStep: Number.NaN,
       steps: 0,
       loss: Number.NaN,
       note: info.accelerator.reason,

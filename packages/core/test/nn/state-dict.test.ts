@@ -30,7 +30,7 @@ describe('stateDict / loadStateDict', () => {
   it('names missing, unexpected and mis-shaped tensors with stable codes', () => {
     const m = new TransformerLM(config);
     const dict = { ...m.stateDict() };
-    const { ['blocks.0.attn.qkv.weight']: _dropped, ...missing } = dict;
+    const { 'blocks.0.attn.qkv.weight': _dropped, ...missing } = dict;
     expect(codeOf(() => m.loadStateDict(missing))).toBe('STATE_DICT_MISSING');
     expect(codeOf(() => m.loadStateDict({ ...dict, 'blocks.9.x': tf.zeros([1]) }))).toBe(
       'STATE_DICT_UNEXPECTED',
