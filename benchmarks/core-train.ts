@@ -1,13 +1,16 @@
 /**
- * core-train: training throughput (tokens/s) of a tiny GPT (2 layers, d 128,
- * 4 heads, seq 64, batch 16, vocab 256: 0.47M parameters) on tfjs wasm (plain,
- * and with @lab/core-native when it loads), tfjs cpu (few steps: it is slow)
- * and, when /usr/bin/python3 has torch, the same model in PyTorch on 1 thread
- * (benchmarks/core-train.py). Prints one table with the ratio to PyTorch and
- * a per-kernel profile of one plain-wasm step (--profile-native: the accelerated one); writes
- * benchmarks/results/core-train.json.
+ * core-train: training throughput (tokens/s) of two GPTs (seq 64, batch 16,
+ * vocab 256): the tiny GPT (2 layers, d 128, 4 heads: 0.47M parameters) and a
+ * 4-layer d 256 one (4 heads: 3.2M), on tfjs wasm (plain, and with
+ * @lab/core-native when it loads), tfjs cpu (tiny GPT only, few steps: it is
+ * slow) and, when /usr/bin/python3 has torch, the same model in PyTorch on 1
+ * thread (benchmarks/core-train.py). Prints one table per model with the
+ * ratio to PyTorch (wall clock and process CPU time) and a per-kernel profile
+ * of one accelerated step of each model (--profile-plain: the plain-wasm
+ * step); writes benchmarks/results/core-train.json.
  *
- *   pnpm exec tsx --conditions=@lab/source benchmarks/core-train.ts [--steps N] [--quick] [--no-profile] [--profile-native]
+ *   pnpm exec tsx --conditions=@lab/source benchmarks/core-train.ts [--steps N] [--rounds N] [--quick]
+ *     [--models tiny,d256] [--no-profile] [--profile-plain]
  *
  * Optimiser: AdamW from @lab/core (src/train/adamw.ts), lr 1e-3, weight decay 0.01.
  */
@@ -29,16 +32,55 @@ const CPU_STEPS = flag('--cpu-steps', quick ? 1 : 3);
 const BATCH = 16;
 const SEQ = 64;
 const VOCAB = 256;
-const CONFIG = {
+interface ModelSpec {
+  key: string;
+  label: string;
+  dModel: number;
+  nLayers: number;
+  nHeads: number;
+  /** Steps timed per round for the plain-wasm row (slow on the larger model). */
+  plainSteps: number;
+  /** Steps timed per round for the accelerated and PyTorch rows. */
+  steps: number;
+  cpuSteps: number;
+}
+const ALL_MODELS: ModelSpec[] = [
+  {
+    key: 'tiny',
+    label: 'tiny GPT (2 layers, d 128, 4 heads)',
+    dModel: 128,
+    nLayers: 2,
+    nHeads: 4,
+    plainSteps: STEPS,
+    steps: STEPS,
+    cpuSteps: CPU_STEPS,
+  },
+  {
+    key: 'd256',
+    label: '4 layers, d 256, 4 heads',
+    dModel: 256,
+    nLayers: 4,
+    nHeads: 4,
+    plainSteps: Math.max(2, Math.round(STEPS / 4)),
+    steps: STEPS,
+    cpuSteps: 0,
+  },
+];
+const modelKeys = (() => {
+  const i = argv.indexOf('--models');
+  return i >= 0 ? argv[i + 1]!.split(',') : ALL_MODELS.map((m) => m.key);
+})();
+const MODELS = ALL_MODELS.filter((m) => modelKeys.includes(m.key));
+const configOf = (m: ModelSpec) => ({
   vocabSize: VOCAB,
-  dModel: 128,
-  nLayers: 2,
-  nHeads: 4,
+  dModel: m.dModel,
+  nLayers: m.nLayers,
+  nHeads: m.nHeads,
   maxSeqLen: SEQ,
   position: { kind: 'absolute' as const },
   feedForward: { kind: 'mlp' as const, activation: 'gelu' as const },
   seed: 0,
-};
+});
 
 interface Row {
   name: string;
@@ -64,8 +106,8 @@ function makeBatches(n: number): number[][][] {
   );
 }
 
-function trainer() {
-  const model = new TransformerLM(CONFIG);
+function trainer(spec: ModelSpec) {
+  const model = new TransformerLM(configOf(spec));
   const optimizer = new AdamW(model.namedParameters(), { lr: 1e-3, weightDecay: 0.01 });
   const batches = makeBatches(4).map((rows) => {
     const all = tf.tensor2d(rows, [BATCH, SEQ + 1], 'int32');
@@ -95,6 +137,7 @@ function trainer() {
 }
 
 async function measure(
+  spec: ModelSpec,
   name: string,
   backend: BackendName,
   native: boolean,
@@ -113,7 +156,7 @@ async function measure(
       note: info.accelerator.reason,
     };
   }
-  const t = trainer();
+  const t = trainer(spec);
   t.step();
   t.step();
   const before = tf.memory().numTensors;
@@ -145,9 +188,12 @@ async function measure(
   };
 }
 
-async function profileStep(native: boolean): Promise<{ name: string; ms: number; count: number }[]> {
+async function profileStep(
+  spec: ModelSpec,
+  native: boolean,
+): Promise<{ name: string; ms: number; count: number }[]> {
   await initBackend({ prefer: 'wasm', native });
-  const t = trainer();
+  const t = trainer(spec);
   t.step();
   const profile = await tf.profile(() => {
     t.step();
@@ -163,11 +209,17 @@ async function profileStep(native: boolean): Promise<{ name: string; ms: number;
   return [...byName.entries()].map(([name, e]) => ({ name, ...e })).sort((a, b) => b.ms - a.ms);
 }
 
-function runPyTorch(steps: number): Row | { name: string; note: string } {
-  const run = spawnSync('/usr/bin/python3', [join(here, 'core-train.py'), '--steps', String(steps)], {
-    encoding: 'utf8',
-    env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' },
-  });
+function runPyTorch(spec: ModelSpec, steps: number): Row | { name: string; note: string } {
+  const shape = ['--d', spec.dModel, '--layers', spec.nLayers, '--heads', spec.nHeads, '--seq', SEQ];
+  const shapeArgs = [...shape, '--batch', BATCH, '--vocab', VOCAB].map(String);
+  const run = spawnSync(
+    '/usr/bin/python3',
+    [join(here, 'core-train.py'), '--steps', String(steps), ...shapeArgs],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' },
+    },
+  );
   if (run.status !== 0) {
     return {
       name: 'PyTorch',
@@ -191,60 +243,41 @@ function runPyTorch(steps: number): Row | { name: string; note: string } {
   };
 }
 
-// Rounds interleave the implementations so that load from other processes
-// (these machines are shared) hits them alike; the table shows medians.
-const ROUNDS = flag('--rounds', quick ? 1 : 3);
-const VARIANTS = [
-  ['tfjs wasm (plain)', 'wasm', false, STEPS],
-  ['tfjs wasm + core-native', 'wasm', true, STEPS],
-] as const;
-const samples = new Map<string, (Row | { name: string; note: string })[]>();
-const add = (r: Row | { name: string; note: string }) =>
-  samples.set(r.name, [...(samples.get(r.name) ?? []), r]);
-let torchName = 'PyTorch';
-for (let round = 0; round < ROUNDS; round++) {
-  const t = runPyTorch(quick ? 5 : STEPS);
-  torchName = t.name;
-  add(t);
-  for (const [name, backend, native, steps] of VARIANTS) {
-    add((await measure(name, backend, native, steps)) ?? { name, note: 'backend unavailable' });
-  }
-}
-add(
-  (await measure('tfjs cpu', 'cpu', false, CPU_STEPS)) ?? { name: 'tfjs cpu', note: 'backend unavailable' },
-);
+type Sample = Row | { name: string; note: string };
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
-const rows: (Row | { name: string; note: string })[] = [];
-for (const list of samples.values()) {
-  const ok = list.filter((r): r is Row => 'tokensPerSec' in r && !Number.isNaN(r.tokensPerSec));
-  if (ok.length === 0) {
-    rows.push(list[list.length - 1]!);
-    continue;
-  }
-  const ms = median(ok.map((r) => r.msPerStep));
-  rows.push({
-    ...ok[ok.length - 1]!,
-    msPerStep: ms,
-    cpuMsPerStep: median(ok.map((r) => r.cpuMsPerStep)),
-    tokensPerSec: (BATCH * SEQ * 1000) / ms,
-    note: [
-      ok.length > 1
-        ? `median of ${ok.length}: ${ok.map((r) => r.tokensPerSec.toFixed(0)).join(', ')} tok/s`
-        : '',
-      ok.find((r) => r.note)?.note ?? '',
-    ]
-      .filter(Boolean)
-      .join('; '),
-  });
-}
-const torch = rows.find((r) => r.name === torchName)!;
 
-const torchRate = 'tokensPerSec' in torch ? torch.tokensPerSec : Number.NaN;
-const torchCpuMs = 'cpuMsPerStep' in torch ? torch.cpuMsPerStep : Number.NaN;
+/** Medians over rounds of each implementation's samples (wall and CPU time separately). */
+function summarise(samples: Map<string, Sample[]>): Sample[] {
+  const rows: Sample[] = [];
+  for (const list of samples.values()) {
+    const ok = list.filter((r): r is Row => 'tokensPerSec' in r && !Number.isNaN(r.tokensPerSec));
+    if (ok.length === 0) {
+      rows.push(list[list.length - 1]!);
+      continue;
+    }
+    const ms = median(ok.map((r) => r.msPerStep));
+    rows.push({
+      ...ok[ok.length - 1]!,
+      msPerStep: ms,
+      cpuMsPerStep: median(ok.map((r) => r.cpuMsPerStep)),
+      tokensPerSec: (BATCH * SEQ * 1000) / ms,
+      note: [
+        ok.length > 1
+          ? `median of ${ok.length}: ${ok.map((r) => r.tokensPerSec.toFixed(0)).join(', ')} tok/s`
+          : '',
+        ok.find((r) => r.note)?.note ?? '',
+      ]
+        .filter(Boolean)
+        .join('; '),
+    });
+  }
+  return rows;
+}
+
 const cols: [string, number][] = [
   ['implementation', -34],
   ['tokens/s', 10],
@@ -257,43 +290,95 @@ const cols: [string, number][] = [
 ];
 const line = (cells: string[]) =>
   cells.map((c, i) => (cols[i]![1] < 0 ? c.padEnd(-cols[i]![1]) : c.padStart(cols[i]![1]))).join('');
-console.log(`\ncore-train: tiny GPT, ${BATCH}x${SEQ} tokens a step, AdamW (@lab/core)`);
-console.log(`${line(cols.map(([c]) => c))}  note`);
-for (const r of rows) {
-  if (!('tokensPerSec' in r) || Number.isNaN(r.tokensPerSec)) {
-    console.log(`${line([r.name, '-', '-', '-', '-', '-', '-', '-'])}  ${r.note ?? ''}`);
-    continue;
+
+function printTable(spec: ModelSpec, rows: Sample[], torchName: string): void {
+  const torch = rows.find((r) => r.name === torchName);
+  const torchRate = torch && 'tokensPerSec' in torch ? torch.tokensPerSec : Number.NaN;
+  const torchCpuMs = torch && 'cpuMsPerStep' in torch ? torch.cpuMsPerStep : Number.NaN;
+  console.log(`\ncore-train: ${spec.label}, ${BATCH}x${SEQ} tokens a step, AdamW (@lab/core)`);
+  console.log(`${line(cols.map(([c]) => c))}  note`);
+  for (const r of rows) {
+    if (!('tokensPerSec' in r) || Number.isNaN(r.tokensPerSec)) {
+      console.log(`${line([r.name, '-', '-', '-', '-', '-', '-', '-'])}  ${r.note ?? ''}`);
+      continue;
+    }
+    const cells = [
+      r.name,
+      r.tokensPerSec.toFixed(0),
+      r.msPerStep.toFixed(1),
+      (r.tokensPerSec / torchRate).toFixed(2),
+      r.cpuMsPerStep.toFixed(1),
+      (torchCpuMs / r.cpuMsPerStep).toFixed(2),
+      String(r.kernelsPerStep ?? '-'),
+      r.loss.toFixed(3),
+    ];
+    console.log(`${line(cells)}  ${r.note ?? ''}`);
   }
-  const cells = [
-    r.name,
-    r.tokensPerSec.toFixed(0),
-    r.msPerStep.toFixed(1),
-    (r.tokensPerSec / torchRate).toFixed(2),
-    r.cpuMsPerStep.toFixed(1),
-    (torchCpuMs / r.cpuMsPerStep).toFixed(2),
-    String(r.kernelsPerStep ?? '-'),
-    r.loss.toFixed(3),
-  ];
-  console.log(`${line(cells)}  ${r.note ?? ''}`);
+}
+
+// Rounds interleave the implementations (PyTorch, plain wasm, accelerated)
+// so that load from other processes (these machines are shared) hits them
+// alike; the tables show medians of the rounds.
+const ROUNDS = flag('--rounds', quick ? 1 : 3);
+const groups: {
+  model: string;
+  config: ReturnType<typeof configOf>;
+  rows: Sample[];
+  profile: { name: string; ms: number; count: number }[];
+  profiled: string;
+}[] = [];
+for (const spec of MODELS) {
+  const variants = [
+    ['tfjs wasm (plain)', 'wasm', false, spec.plainSteps],
+    ['tfjs wasm + core-native', 'wasm', true, spec.steps],
+  ] as const;
+  const samples = new Map<string, Sample[]>();
+  const add = (r: Sample) => samples.set(r.name, [...(samples.get(r.name) ?? []), r]);
+  let torchName = 'PyTorch';
+  for (let round = 0; round < ROUNDS; round++) {
+    const t = runPyTorch(spec, quick ? 5 : spec.steps);
+    torchName = t.name;
+    add(t);
+    for (const [name, backend, native, steps] of variants) {
+      add((await measure(spec, name, backend, native, steps)) ?? { name, note: 'backend unavailable' });
+    }
+  }
+  if (spec.cpuSteps > 0) {
+    add(
+      (await measure(spec, 'tfjs cpu', 'cpu', false, spec.cpuSteps)) ?? {
+        name: 'tfjs cpu',
+        note: 'backend unavailable',
+      },
+    );
+  }
+  const rows = summarise(samples);
+  printTable(spec, rows, torchName);
+  groups.push({ model: spec.label, config: configOf(spec), rows, profile: [], profiled: '' });
 }
 console.log(
-  'x PyTorch: ratio of wall-clock tokens/s; x PyTorch (cpu): ratio of process CPU time per step (steadier when other jobs share the cores).',
+  '\nx PyTorch: ratio of wall-clock tokens/s; x PyTorch (cpu): ratio of process CPU time per step (steadier when other jobs share the cores).',
 );
 
-let profile: { name: string; ms: number; count: number }[] = [];
 if (!argv.includes('--no-profile')) {
-  // --profile-native: profile the accelerated step instead (@lab/core-native's kernels).
-  const profileNative = argv.includes('--profile-native');
-  profile = await profileStep(profileNative);
-  const total = profile.reduce((a, p) => a + p.ms, 0);
-  console.log(
-    `\nper-kernel profile of one ${profileNative ? 'wasm + core-native' : 'plain-wasm'} step (kernel time ${total.toFixed(1)} ms):`,
-  );
-  console.log(`${'kernel'.padEnd(24)}${'ms'.padStart(8)}${'%'.padStart(7)}${'count'.padStart(7)}`);
-  for (const p of profile.slice(0, 18)) {
+  // The accelerated step by default (plain wasm when it is off or with --profile-plain).
+  const info = await initBackend({ prefer: 'wasm', native: !argv.includes('--profile-plain') });
+  const profileNative = info.accelerator.enabled;
+  for (const [i, spec] of MODELS.entries()) {
+    const profile = await profileStep(spec, profileNative);
+    const total = profile.reduce((a, p) => a + p.ms, 0);
+    const count = profile.reduce((a, p) => a + p.count, 0);
+    const what = profileNative ? 'wasm + core-native' : 'plain-wasm';
     console.log(
-      `${p.name.padEnd(24)}${p.ms.toFixed(1).padStart(8)}${((100 * p.ms) / total).toFixed(1).padStart(7)}${String(p.count).padStart(7)}`,
+      `\nper-kernel profile of one ${what} step, ${spec.label} (kernel time ${total.toFixed(1)} ms, ${count} kernels):`,
     );
+    console.log(`${'kernel'.padEnd(24)}${'ms'.padStart(8)}${'%'.padStart(7)}${'count'.padStart(7)}`);
+    for (const p of profile.slice(0, 14)) {
+      console.log(
+        `${p.name.padEnd(24)}${p.ms.toFixed(1).padStart(8)}${((100 * p.ms) / total).toFixed(1).padStart(7)}${String(p.count).padStart(7)}`,
+      );
+    }
+    groups[i]!.profile = profile;
+    groups[i]!.profiled = what;
   }
 }
 
@@ -301,6 +386,6 @@ const outDir = join(here, 'results');
 mkdirSync(outDir, { recursive: true });
 writeFileSync(
   join(outDir, 'core-train.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), batch: BATCH, seq: SEQ, config: CONFIG, rows, profile }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), batch: BATCH, seq: SEQ, rounds: ROUNDS, groups }, null, 2)}\n`,
 );
 console.log(`\nwrote ${join('benchmarks', 'results', 'core-train.json')}`);

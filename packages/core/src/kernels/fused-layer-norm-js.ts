@@ -41,16 +41,21 @@ export const fusedLayerNormJsConfig: tf.KernelConfig = {
     const o = floats(b, out);
     for (let r = 0; r < rows; r++) {
       const base = r * cols;
-      let mean = 0;
-      for (let c = 0; c < cols; c++) mean += xs[base + c]!;
-      mean /= cols;
-      let variance = 0;
+      // One pass for both moments: JavaScript numbers are doubles, so sumSq/n - mean² loses nothing that matters here.
+      let sum = 0;
+      let sumSq = 0;
       for (let c = 0; c < cols; c++) {
-        const d = xs[base + c]! - mean;
-        variance += d * d;
+        const v = xs[base + c]!;
+        sum += v;
+        sumSq += v * v;
       }
-      const inv = 1 / Math.sqrt(variance / cols + epsilon);
-      for (let c = 0; c < cols; c++) o[base + c] = (xs[base + c]! - mean) * inv * g[c]! + (be ? be[c]! : 0);
+      const mean = sum / cols;
+      const inv = 1 / Math.sqrt(Math.max(sumSq / cols - mean * mean, 0) + epsilon);
+      if (be) {
+        for (let c = 0; c < cols; c++) o[base + c] = (xs[base + c]! - mean) * inv * g[c]! + be[c]!;
+      } else {
+        for (let c = 0; c < cols; c++) o[base + c] = (xs[base + c]! - mean) * inv * g[c]!;
+      }
     }
     return out;
   },
@@ -78,24 +83,22 @@ export const fusedLayerNormGradJsConfig: tf.KernelConfig = {
     const dx = floats(b, dxInfo);
     const dgamma = new Float64Array(cols);
     const dbeta = new Float64Array(cols);
-    const xhat = new Float64Array(cols);
     for (let r = 0; r < rows; r++) {
       const base = r * cols;
-      let mean = 0;
-      for (let c = 0; c < cols; c++) mean += xs[base + c]!;
-      mean /= cols;
-      let variance = 0;
+      let sum = 0;
+      let sumSq = 0;
       for (let c = 0; c < cols; c++) {
-        const d = xs[base + c]! - mean;
-        variance += d * d;
+        const v = xs[base + c]!;
+        sum += v;
+        sumSq += v * v;
       }
-      const inv = 1 / Math.sqrt(variance / cols + epsilon);
-      // dx = inv·(g - mean(g) - x̂·mean(g·x̂)) with g = dy·gamma.
+      const mean = sum / cols;
+      const inv = 1 / Math.sqrt(Math.max(sumSq / cols - mean * mean, 0) + epsilon);
+      // dx = inv·(g - mean(g) - x̂·mean(g·x̂)) with g = dy·gamma and x̂ = (x - mean)·inv.
       let sumG = 0;
       let sumGX = 0;
       for (let c = 0; c < cols; c++) {
         const xh = (xs[base + c]! - mean) * inv;
-        xhat[c] = xh;
         const d = dys[base + c]!;
         const gc = d * g[c]!;
         sumG += gc;
@@ -105,7 +108,10 @@ export const fusedLayerNormGradJsConfig: tf.KernelConfig = {
       }
       const mg = sumG / cols;
       const mgx = sumGX / cols;
-      for (let c = 0; c < cols; c++) dx[base + c] = inv * (dys[base + c]! * g[c]! - mg - xhat[c]! * mgx);
+      for (let c = 0; c < cols; c++) {
+        const xh = (xs[base + c]! - mean) * inv;
+        dx[base + c] = inv * (dys[base + c]! * g[c]! - mg - xh * mgx);
+      }
     }
     floats(b, dgInfo).set(dgamma);
     floats(b, dbInfo).set(dbeta);
