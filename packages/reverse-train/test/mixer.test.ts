@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Rng, VocabTokenizer } from '@lab/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  CompromiseTagger,
   countMix,
   type Doc,
   DocSchema,
@@ -116,6 +117,21 @@ describe('mixStream budgets', () => {
       }),
     );
     for (const s of tagged) expect(s.text.startsWith(s.direction === 'forward' ? '<f> ' : '<r> ')).toBe(true);
+  });
+
+  it('entity mode tags free text with a tagger, and says so when it has neither spans nor a tagger', async () => {
+    const free = [{ id: 'x', text: "Tom Cruise's mother is Mary Lee Pfeiffer ." }];
+    const out = await collect(
+      mixStream(free, { reversal: { mode: 'entity' }, epochs: 1 }, { tagger: new CompromiseTagger() }),
+    );
+    expect(out.find((s) => s.direction === 'reverse')!.text).toBe(
+      ". Mary Lee Pfeiffer is mother 's Tom Cruise",
+    );
+    await expect(collect(mixStream(free, { reversal: { mode: 'entity' }, epochs: 1 }))).rejects.toMatchObject(
+      {
+        code: 'ENTITY_SPANS_MISSING',
+      },
+    );
   });
 
   it('refuses a one-shot iterator for several passes', async () => {
