@@ -19,7 +19,7 @@
  */
 
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { cp, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -39,6 +39,7 @@ import {
   seedCorpus,
   selfTaughtJudge,
   TinyGenerator,
+  type TrainHook,
   tinyJudgeTemplate,
   tinyResponseTemplate,
   tinyTokenizer,
@@ -173,9 +174,7 @@ export async function runJudgeLoopBenchmark(
       ];
   const work =
     options.work ??
-    (smoke
-      ? join(tmpdir(), `judge-loop-smoke-${process.pid}`)
-      : join(here, 'results', 'scratch', 'judge-loop'));
+    (smoke ? join(tmpdir(), `judge-loop-smoke-${process.pid}`) : join(here, '..', '.lab-runs', 'judge-loop'));
   if (smoke && options.work === undefined) await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   await initBackend({ prefer: 'wasm' });
@@ -285,12 +284,16 @@ export async function runJudgeLoopBenchmark(
     samplesPerOrder: cfg.samplesPerOrder,
     sampling: { temperature: 0.7, topP: 0.9, maxTokens: cfg.maxTokens },
     template: () => tinyJudgeTemplate,
+    // Seeded sampling decodes request by request on a LocalModel: reproducible, so the smoke test is; slower.
+    ...(smoke ? { samplingSeed: 100 } : {}),
     batchSize: 16,
     concurrency: 1,
     ...quiet,
   };
-  const trainer = (restartFromSeed = true) =>
-    localTrainer({
+  // Lineage: every record any trainer received, as handed over (not re-read from disk).
+  const trained: { pair_id: string; prompt: unknown }[] = [];
+  const trainer = (restartFromSeed = true): TrainHook => {
+    const inner = localTrainer({
       seed,
       restartFromSeed,
       sft: cfg.sft,
@@ -298,6 +301,11 @@ export async function runJudgeLoopBenchmark(
       progress: 'none',
       ifNoData: smoke ? 'keep-previous' : 'error',
     });
+    return (job) => {
+      trained.push(...(job.method === 'dpo' ? job.dpo : job.sft));
+      return inner(job);
+    };
+  };
   const arm =
     (name: string) =>
     async (info: {
@@ -343,7 +351,6 @@ export async function runJudgeLoopBenchmark(
     gold: 'B',
   };
 
-  const armDirs = [mainDir];
   if (cfg.ablations && cfg.iterations >= 2) {
     // DPO+NLL at iteration 2, from the main arm's iteration-1 SFT model (reference = M1).
     const reuse = async (dir: string, withJudgments2: boolean) => {
@@ -356,7 +363,6 @@ export async function runJudgeLoopBenchmark(
           await cp(join(mainDir, 'iter-2', 'judgments.jsonl'), join(dir, 'iter-2', 'judgments.jsonl'));
         }
       }
-      armDirs.push(dir);
     };
     const dpoDir = join(work, 'dpo');
     await reuse(dpoDir, true);
@@ -382,7 +388,6 @@ export async function runJudgeLoopBenchmark(
       },
     });
     const oneDir = join(work, 'one-order');
-    armDirs.push(oneDir);
     await runJudgeLoop({
       ...loopCommon,
       runDir: oneDir,
@@ -398,23 +403,12 @@ export async function runJudgeLoopBenchmark(
   // ---- lineage: every training record traces to a training pair; no held-out question reached training.
   const pairIds = new Set(pairs.map((p) => p.id));
   const held = new Set(heldQuestions);
-  let trainingRecords = 0;
   let heldOutLeaks = 0;
-  for (const dir of armDirs) {
-    for (let i = 1; i <= cfg.iterations; i++) {
-      for (const f of ['sft.jsonl', 'dpo.jsonl']) {
-        const path = join(dir, `iter-${i}`, f);
-        if (!(await exists(path))) continue;
-        for (const line of (await readFile(path, 'utf8')).split('\n')) {
-          if (!line.trim()) continue;
-          const r = JSON.parse(line) as { pair_id: string; prompt: string };
-          trainingRecords++;
-          const q = /^Q:([^\n]*)\n/.exec(r.prompt)?.[1] ?? '';
-          if (!pairIds.has(r.pair_id) || held.has(q) || parseQuestion(q) === null) heldOutLeaks++;
-        }
-      }
-    }
+  for (const r of trained) {
+    const q = typeof r.prompt === 'string' ? (/^Q:([^\n]*)\n/.exec(r.prompt)?.[1] ?? '') : '';
+    if (!pairIds.has(r.pair_id) || held.has(q) || parseQuestion(q) === null) heldOutLeaks++;
   }
+  const trainingRecords = trained.length;
   const minutes = (performance.now() - started) / 60_000;
 
   // ---- criteria (spec §5)
@@ -428,6 +422,11 @@ export async function runJudgeLoopBenchmark(
   const main2 = at(2);
   const criteria: Criterion[] = [
     {
+      name: 'seed in-distribution accuracy in the spec’s 60–70% target band (calibration, not a pass criterion)',
+      holds: seedRow.inDist.both >= 0.6 && seedRow.inDist.both <= 0.7,
+      detail: `seed ${pct(seedRow.inDist.both)}`,
+    },
+    {
       name: 'in-distribution accuracy (both orders) ≥ seed + 15 points by iteration 3',
       holds: it3.inDist.both - seedRow.inDist.both >= 0.15,
       detail: `seed ${pct(seedRow.inDist.both)}, iteration ${it3.iteration} ${pct(it3.inDist.both)}`,
@@ -438,8 +437,8 @@ export async function runJudgeLoopBenchmark(
       detail: `iteration ${last.iteration}: ${pct(last.inDist.both)}`,
     },
     {
-      name: 'the shifted split rises too',
-      holds: last.shifted.both > seedRow.shifted.both,
+      name: 'the shifted split rises too (by ≥ 3 points, above the noise of 250 pairs)',
+      holds: last.shifted.both - seedRow.shifted.both >= 0.03,
       detail: `seed ${pct(seedRow.shifted.both)} → ${pct(last.shifted.both)}`,
     },
     {

@@ -31,7 +31,8 @@ describe('benchmarks/judge-loop --smoke', () => {
     expect(r.pairs).toBe(12);
     expect(r.labelRight).toBeGreaterThan(0);
     expect(r.lineage.heldOutLeaks).toBe(0);
-    expect(r.criteria).toHaveLength(8);
+    expect(r.criteria).toHaveLength(9);
+    expect(r.lineage.trainingRecords).toBeGreaterThan(0);
     expect(typeof r.demo.judgment).toBe('string');
     expect(lines.some((l) => l.startsWith('| main | 2 |'))).toBe(true);
     expect(lines.some((l) => l.startsWith('Spec criteria'))).toBe(true);

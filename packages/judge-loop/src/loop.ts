@@ -44,6 +44,11 @@ export interface JudgeLoopOptions {
   balance?: boolean;
   /** DPO pairs per input. Default 1. */
   dpoPairsPerInput?: number;
+  /**
+   * Sampling seed (iteration i samples with seed + i). Unset by default: a seeded request decodes alone
+   * on a LocalModel, so leave it unset there for batched speed; set it for reproducible runs.
+   */
+  samplingSeed?: number;
   /** Pairs per sampling record (LocalModel batching). Default 1. */
   batchSize?: number;
   concurrency?: number;
@@ -111,6 +116,7 @@ export async function runJudgeLoop(options: JudgeLoopOptions): Promise<JudgeLoop
       sampling: options.sampling,
       template: templateOf(i, method),
       batchSize: options.batchSize,
+      ...(options.samplingSeed !== undefined ? { seed: options.samplingSeed + i } : {}),
       concurrency: options.concurrency,
       progress: options.progress,
       signal: options.signal,
