@@ -546,12 +546,65 @@ static napi_value js_transpose(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* Row log-sum-exp, as max + log(sum exp(x - max)), summed in double. */
+/* exp(x) for float32 without a libm call, so the GELU and softmax loops
+ * vectorise (libm's expf is a call per element, and GELU was the slowest
+ * native kernel after sgemm): Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, then a degree-6
+ * polynomial for e^r (Cephes's expf coefficients, error about 1 ulp) and 2^n
+ * built in the exponent bits. Branch-free; strict IEEE arithmetic (no
+ * -ffast-math). x is clamped to [-87, 88], where e^x stays a normal float:
+ * sigmoid(-u) for |u| > 87 is then 1.6e-38 instead of a smaller subnormal, far
+ * below float32 resolution of the GELU output. */
+static inline float fast_expf(float x) {
+  x = x > -87.0f ? x : -87.0f;
+  x = x < 88.0f ? x : 88.0f;
+  /* Round x / ln2 to the nearest integer with the 1.5 * 2^23 trick (exact
+   * under round-to-nearest; no floorf call, so it vectorises). */
+  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  float e = p * (r * r) + r + 1.0f;
+  union {
+    int32_t i;
+    float f;
+  } scale;
+  scale.i = ((int32_t)n + 127) << 23;
+  return e * scale.f;
+}
+
+/* On x86-64 the exp loops are compiled three times (AVX-512, AVX2, SSE2) and
+ * the loader picks the widest the CPU runs (an ifunc; glibc). No FMA
+ * contraction (-std=c11 keeps it off), so every clone computes the same
+ * float32 values. GELU over [1024, 512] on the development machine: libm expf
+ * 3.6 ns a value, this exp with SSE2 5.4, AVX2 2.8, AVX-512 1.6. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define LAB_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define LAB_VECTOR_CLONES
+#endif
+
+/* e[j] = exp(x[j] - shift) * scale for j < v. */
+LAB_VECTOR_CLONES static void exp_shifted(const float *x, int64_t v, float shift, float scale, float *e) {
+  for (int64_t j = 0; j < v; j++) e[j] = fast_expf(x[j] - shift) * scale;
+}
+
+/* Row log-sum-exp, as max + log(sum exp(x - max)): the exps vectorised in
+ * chunks, summed in double. */
 static double row_lse(const float *x, int64_t v) {
   float mx = x[0];
   for (int64_t j = 1; j < v; j++) mx = x[j] > mx ? x[j] : mx;
+  float e[256];
   double s = 0.0;
-  for (int64_t j = 0; j < v; j++) s += expf(x[j] - mx);
+  for (int64_t j0 = 0; j0 < v; j0 += 256) {
+    int64_t m = v - j0 < 256 ? v - j0 : 256;
+    exp_shifted(x + j0, m, mx, 1.0f, e);
+    for (int64_t j = 0; j < m; j++) s += e[j];
+  }
   return (double)mx + log(s);
 }
 
@@ -622,7 +675,7 @@ static napi_value js_softmax_xent_grad(napi_env env, napi_callback_info info) {
     float *o = out + i * voc;
     float lse = (float)row_lse(row, voc);
     float scale = w[i] * dy;
-    for (int64_t j = 0; j < voc; j++) o[j] = expf(row[j] - lse) * scale;
+    exp_shifted(row, voc, lse, scale, o);
     if (t[i] >= 0 && t[i] < voc) o[t[i]] -= scale;
   }
   return NULL;
@@ -632,48 +685,6 @@ static napi_value js_softmax_xent_grad(napi_env env, napi_callback_info info) {
  * 0.5 (1 + tanh z) = sigmoid(2 z) exactly. */
 #define GELU_A 0.044715f
 #define GELU_C 1.5957691216057308f
-
-/* exp(x) for float32 without a libm call, so the GELU loops vectorise (libm's
- * expf is a call per element, and GELU was the slowest native kernel after
- * sgemm): Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, then a degree-6
- * polynomial for e^r (Cephes's expf coefficients, error about 1 ulp) and 2^n
- * built in the exponent bits. Branch-free; strict IEEE arithmetic (no
- * -ffast-math). x is clamped to [-87, 88], where e^x stays a normal float:
- * sigmoid(-u) for |u| > 87 is then 1.6e-38 instead of a smaller subnormal, far
- * below float32 resolution of the GELU output. */
-static inline float fast_expf(float x) {
-  x = x > -87.0f ? x : -87.0f;
-  x = x < 88.0f ? x : 88.0f;
-  /* Round x / ln2 to the nearest integer with the 1.5 * 2^23 trick (exact
-   * under round-to-nearest; no floorf call, so it vectorises). */
-  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float r = x - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  float e = p * (r * r) + r + 1.0f;
-  union {
-    int32_t i;
-    float f;
-  } scale;
-  scale.i = ((int32_t)n + 127) << 23;
-  return e * scale.f;
-}
-
-/* On x86-64 the GELU loops are compiled three times (AVX-512, AVX2, SSE2) and
- * the loader picks the widest the CPU runs (an ifunc; glibc). No FMA
- * contraction (-std=c11 keeps it off), so every clone computes the same
- * float32 values. GELU over [1024, 512] on the development machine: libm expf
- * 3.6 ns a value, this exp with SSE2 5.4, AVX2 2.8, AVX-512 1.6. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define LAB_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define LAB_VECTOR_CLONES
-#endif
 
 /* y = x * sigmoid(GELU_C (x + GELU_A x^3)); y may be x. */
 LAB_VECTOR_CLONES static void gelu_forward(const float *x, int64_t n, float *y) {
