@@ -19,7 +19,7 @@ export type { QAItem, TaskData } from './generators/types.js';
 export type { ArmConfig, ArmResult, DirectionScore } from './harness.js';
 export { ArmConfigSchema, answerQuestions, runArm, taskTokenizer } from './harness.js';
 // mixing and JSONL streaming
-export { readJsonlShards, writeJsonlStream } from './jsonl.js';
+export { readJsonlShards } from './jsonl.js';
 export type { Leak } from './leakage.js';
 export { findLeaks } from './leakage.js';
 export type { DocSource, MixConfig, MixConfigInput, MixCounts, MixedSample, MixOptions } from './mixer.js';

@@ -13,10 +13,9 @@
  */
 
 import type { Tokenizer } from '@lab/core';
-import { LabError, Rng } from '@lab/core';
+import { LabError, Rng, writeJsonl } from '@lab/core';
 import { z } from 'zod';
 import type { EntityTagger } from './entity-tagger.js';
-import { writeJsonlStream } from './jsonl.js';
 import { ReversalSchema } from './reversal.js';
 import { type Doc, reverseDoc } from './reverse-doc.js';
 
@@ -224,6 +223,7 @@ export async function writeMixedJsonl(
       yield s;
     }
   }
-  await writeJsonlStream(path, counted());
+  // core's writeJsonl flushes every MiB, so an unbounded stream runs in bounded memory.
+  await writeJsonl(path, counted());
   return counts;
 }
