@@ -181,7 +181,8 @@ export async function runArm(
     ),
   );
   const rows = samples.map((s) => [bos, ...s.ids!, eos]);
-  const longest = Math.max(...rows.map((r) => r.length));
+  // A loop, not Math.max(...rows): a spread of 100k+ arguments overflows the call stack.
+  const longest = rows.reduce((m, r) => Math.max(m, r.length), 0);
   if (longest > c.model.maxSeqLen + 1) {
     throw new LabError(
       'HARNESS_CONFIG',
