@@ -9,9 +9,9 @@ import { generateSymbolic } from './generators/symbolic.js';
 import { type ArmResult, runArm } from './harness.js';
 
 export interface ReversalDemoOptions {
-  /** Pairs in the task (half are tested in reverse). Default 100. */
+  /** Pairs in the task (half are tested in reverse). Default 500. */
   pairs?: number;
-  /** Epochs of the standard arm. Default 80. */
+  /** Epochs of the standard arm. Default 150. */
   epochs?: number;
   seed?: number;
   /** Progress lines go here. Default: none. */
@@ -33,8 +33,8 @@ export interface ReversalDemoResult {
 }
 
 /**
- * Trains a standard and an entity-reverse-trained tiny model (about 2-4 minutes
- * on 2 idle CPU cores with the default options) and returns a reverse question
+ * Trains a standard and an entity-reverse-trained tiny model (about 3 minutes
+ * on an idle CPU core with the default options) and returns a reverse question
  * only the latter answers. Call `initBackend()` first.
  *
  * @example
@@ -45,15 +45,17 @@ export interface ReversalDemoResult {
 export async function reversalCurseDemo(options: ReversalDemoOptions = {}): Promise<ReversalDemoResult> {
   const started = performance.now();
   const log = options.log ?? (() => {});
-  const task = generateSymbolic({ pairs: options.pairs ?? 100, symbols: 100, seed: options.seed ?? 1 });
+  const task = generateSymbolic({ pairs: options.pairs ?? 500, symbols: 100, seed: options.seed ?? 1 });
   const reverseItems = task.test.filter((q) => q.direction === 'reverse');
   const common = {
-    epochs: options.epochs ?? 80,
+    epochs: options.epochs ?? 150,
     seed: options.seed ?? 1,
-    batchSize: 16,
-    lr: 3e-3,
-    warmupSteps: 50,
-    model: { dModel: 128, nLayers: 2, nHeads: 4, dFF: 512, maxSeqLen: 16 },
+    // The spec's recipe, as in the benchmark's default grid: batch 16 at lr 3e-3 learned the
+    // reverse format far worse (entity 11% reverse against 54% at 500 pairs).
+    batchSize: 64,
+    lr: 1e-3,
+    warmupSteps: 100,
+    model: { dModel: 128, nLayers: 2, nHeads: 4, dFF: 512, maxSeqLen: 32 },
   };
   const answers: Record<'standard' | 'entity', string[]> = { standard: [], entity: [] };
   const results: Partial<Record<'standard' | 'entity', ArmResult>> = {};
