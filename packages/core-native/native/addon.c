@@ -555,8 +555,9 @@ static napi_value js_transpose(napi_env env, napi_callback_info info) {
  * sigmoid(-u) for |u| > 87 is then 1.6e-38 instead of a smaller subnormal, far
  * below float32 resolution of the GELU output. */
 static inline float fast_expf(float x) {
-  x = x > -87.0f ? x : -87.0f;
-  x = x < 88.0f ? x : 88.0f;
+  /* Written so that NaN passes through (a NaN loss must stay NaN). */
+  x = x < -87.0f ? -87.0f : x;
+  x = x > 88.0f ? 88.0f : x;
   /* Round x / ln2 to the nearest integer with the 1.5 * 2^23 trick (exact
    * under round-to-nearest; no floorf call, so it vectorises). */
   float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;

@@ -69,6 +69,26 @@ describe('fused GELU', () => {
     tf.dispose([x, w, expected, actual]);
   });
 
+  it('matches the composite at extreme inputs (exp clamped) and passes NaN through', async () => {
+    // Vector lengths and tails of every clone: 37 values.
+    const values = [
+      -1e30, -1e4, -200, -90, -60, -20, -8, -3, -1e-3, 0, 1e-20, 1e-3, 0.5, 3, 8, 20, 60, 90, 200, 1e4, 1e30,
+    ];
+    const x = tf.tensor1d([...values, ...values.slice(0, 16).map((v) => v / 7)]);
+    const expected = onOriginalKernels(() => gelu(x));
+    const actual = gelu(x);
+    expectClose(await actual.data(), await expected.data(), 1e-6, 1e-5);
+    const withNaN = tf.tensor1d([1, Number.NaN, -2, 0.5, 3, -1, 2, 0.1, -0.3]);
+    const y = await gelu(withNaN).data();
+    expect(Number.isNaN(y[1]!)).toBe(true);
+    expect(Array.from(y).filter(Number.isNaN)).toHaveLength(1);
+    const g = await tf
+      .grad((t: tf.Tensor) => tf.sum(gelu(t)))(withNaN)
+      .data();
+    expect(Number.isNaN(g[1]!)).toBe(true);
+    tf.dispose([x, expected, actual, withNaN]);
+  });
+
   it('returns undefined for non-float32 input and handles empty tensors', () => {
     const i = tf.tensor1d([1, 2], 'int32');
     expect(fusedGelu(i)).toBeUndefined();
@@ -245,6 +265,22 @@ describe('fused softmax cross-entropy', () => {
       tf.dispose([logits, targets, value, grad, expected.value, expected.grad, ...(mask ? [mask] : [])]);
     });
   }
+
+  it('a NaN logit outside the targets still makes the loss NaN; extreme logits stay finite', async () => {
+    const rows = [
+      [0.5, Number.NaN, 1, -1, 2, 0, 0.3, 0.1, 1.5],
+      [1e4, -1e4, 0, 50, -50, 3, 2, 1, 0],
+    ];
+    const targets = tf.tensor1d([0, 2], 'int32');
+    const nan = tf.tensor2d([rows[0]!]);
+    expect(Number.isNaN((await maskedCrossEntropy(nan, tf.tensor1d([0], 'int32')).data())[0]!)).toBe(true);
+    const big2 = tf.tensor2d([rows[1]!, rows[1]!], [2, 9]);
+    const f = (x: tf.Tensor) => maskedCrossEntropy(x, targets);
+    const expected = onOriginalKernels(() => ({ value: f(big2), grad: tf.grad(f)(big2) }));
+    expectClose(await f(big2).data(), await expected.value.data(), 1e-6, 1e-6);
+    expectClose(await tf.grad(f)(big2).data(), await expected.grad.data(), 1e-7, 1e-5);
+    tf.dispose([targets, nan, big2, expected.value, expected.grad]);
+  });
 
   it('an all-zero mask gives 0 and zero gradients; an out-of-range target throws', async () => {
     const logits = rand([2, 4], 122);
