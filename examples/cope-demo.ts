@@ -61,7 +61,9 @@ export async function copeDemo(options: CopeDemoOptions = {}): Promise<CopeDemoR
     const batches = function* (): Generator<LMBatch> {
       for (;;) {
         if (cursor + 32 > trainSet.length) cursor = 0;
-        yield toBatch(trainSet.slice(cursor, (cursor += 32)));
+        const rows = trainSet.slice(cursor, cursor + 32);
+        cursor += 32;
+        yield toBatch(rows);
       }
     };
     const started = performance.now();

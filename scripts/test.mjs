@@ -11,7 +11,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const CORE_NUMERICS = ['nn', 'model', 'position', 'kernels', 'train', 'generate'].map((d) => `packages/core/test/${d}`);
+const CORE_NUMERICS = ['nn', 'model', 'position', 'kernels', 'train', 'generate'].map(
+  (d) => `packages/core/test/${d}`,
+);
 
 const args = process.argv.slice(2);
 const passes =
@@ -19,7 +21,11 @@ const passes =
     ? [{ label: 'selected tests', args, env: {} }]
     : [
         { label: 'all packages', args: [], env: {} },
-        { label: 'core without the native accelerator (LAB_NATIVE=0)', args: CORE_NUMERICS, env: { LAB_NATIVE: '0' } },
+        {
+          label: 'core without the native accelerator (LAB_NATIVE=0)',
+          args: CORE_NUMERICS,
+          env: { LAB_NATIVE: '0' },
+        },
       ];
 
 const dir = mkdtempSync(join(tmpdir(), 'lab-test-'));
@@ -32,7 +38,15 @@ for (const [i, pass] of passes.entries()) {
   const report = join(dir, `report-${i}.json`);
   const run = spawnSync(
     'pnpm',
-    ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...pass.args],
+    [
+      'exec',
+      'vitest',
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${report}`,
+      ...pass.args,
+    ],
     { stdio: 'inherit', env: { ...process.env, ...pass.env } },
   );
   if (run.status !== 0) ok = false;

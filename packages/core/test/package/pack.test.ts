@@ -24,7 +24,10 @@ describe('@lab/core as a packed npm package', () => {
       join(dir, 'package.json'),
       JSON.stringify({ name: 'consumer', private: true, dependencies: { '@lab/core': `file:./${tgz}` } }),
     );
-    writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'packages: []\nautoInstallPeers: false\nallowBuilds:\n  core-js: false\n');
+    writeFileSync(
+      join(dir, 'pnpm-workspace.yaml'),
+      'packages: []\nautoInstallPeers: false\nallowBuilds:\n  core-js: false\n',
+    );
     execFileSync('pnpm', ['install', '--prefer-offline'], {
       cwd: dir,
       stdio: 'pipe',
@@ -43,13 +46,17 @@ describe('@lab/core as a packed npm package', () => {
 
   it('imports as ESM', () => {
     writeFileSync(join(dir, 'esm.mjs'), `import * as core from '@lab/core';\n${script}`);
-    const out = JSON.parse(execFileSync('node', ['esm.mjs'], { cwd: dir, encoding: 'utf8' }).trim().split('\n').pop()!);
+    const out = JSON.parse(
+      execFileSync('node', ['esm.mjs'], { cwd: dir, encoding: 'utf8' }).trim().split('\n').pop()!,
+    );
     expect(out).toEqual({ backend: 'wasm', y: 6, hasModule: 'function' });
   });
 
   it('requires as CJS', () => {
     writeFileSync(join(dir, 'cjs.cjs'), `const core = require('@lab/core');\n(async () => {${script}})();`);
-    const out = JSON.parse(execFileSync('node', ['cjs.cjs'], { cwd: dir, encoding: 'utf8' }).trim().split('\n').pop()!);
+    const out = JSON.parse(
+      execFileSync('node', ['cjs.cjs'], { cwd: dir, encoding: 'utf8' }).trim().split('\n').pop()!,
+    );
     expect(out).toEqual({ backend: 'wasm', y: 6, hasModule: 'function' });
   });
 
