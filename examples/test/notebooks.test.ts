@@ -23,7 +23,9 @@ describe('notebooks', () => {
 
   for (const nb of notebooks) {
     it(`${nb} runs every cell without error`, () => {
-      const jupyterPath = execFileSync('bash', [join(root, 'scripts/setup-notebooks.sh')], { encoding: 'utf8' }).trim();
+      const jupyterPath = execFileSync('bash', [join(root, 'scripts/setup-notebooks.sh')], {
+        encoding: 'utf8',
+      }).trim();
       const out = mkdtempSync(join(tmpdir(), 'lab-nb-'));
       try {
         const run = spawnSync(
@@ -39,7 +41,11 @@ describe('notebooks', () => {
             out,
             join(examples, nb),
           ],
-          { cwd: examples, encoding: 'utf8', env: { ...process.env, JUPYTER_PATH: jupyterPath, PYDEVD_DISABLE_FILE_VALIDATION: '1' } },
+          {
+            cwd: examples,
+            encoding: 'utf8',
+            env: { ...process.env, JUPYTER_PATH: jupyterPath, PYDEVD_DISABLE_FILE_VALIDATION: '1' },
+          },
         );
         if (run.status !== 0) expect.fail(`${nb} failed:\n${run.stderr.slice(-4000)}`);
         expect(existsSync(join(out, nb))).toBe(true);
