@@ -167,7 +167,7 @@ export async function runJudgeLoopBenchmark(
     ? ['smoke run: every size is tiny; numbers mean nothing']
     : [
         `seed pretraining: ${cfg.solutions} solutions (spec 16,000; G is the programmatic solver, so M0 needs solutions only as background) + ${cfg.transcripts} transcripts (spec 4,000), ${cfg.seedEpochs} epochs, then ${cfg.judgeTranscripts} fresh transcripts (same noise) for ${cfg.seedJudgeEpochs} epochs: after phase 1 alone the seed had the format but judged at chance (always [[A]])`,
-        `model context 96 (spec 160: the tiny world's prompts and judgments fit in 96 characters), ~0.8M parameters`,
+        `model d 128 (spec 144), context 96 (spec 160: the tiny world's prompts and judgments fit in 96 characters), ~0.8M parameters`,
         `${cfg.pairs} pairs (spec 1,500), ${cfg.iterations} iterations (spec 5), ${cfg.heldOut} held-out pairs per split (spec 1,000 in all)`,
         'questions use + and − only (spec also names a*b+c)',
         'the DPO arm and the continue-from-previous ablation reuse the main arm’s iteration-1 model and iteration-2 judgments (same sampler, same prompts)',
