@@ -293,6 +293,20 @@ const find = (task: string, budget: string, arm: string) =>
   rows.find((r) => r.task === task && r.arm === arm && (r.budget === budget || arm === 'standard'));
 const checks: Array<{ claim: string; ok: boolean; value: string }> = [];
 const check = (claim: string, ok: boolean, value: string) => checks.push({ claim, ok, value });
+// The compute-matched criteria are the same for both tasks.
+const computeMatchedChecks = (task: string, st: Row, en: Row) => {
+  const ce = find(task, 'compute', 'entity')!;
+  check(
+    `${task} compute-matched: entity reverse ≥ 0.7× data-matched`,
+    ce.reverse >= 0.7 * en.reverse,
+    `${pct(ce.reverse)} vs ${pct(en.reverse)}`,
+  );
+  check(
+    `${task} compute-matched: entity forward within 10 points of standard`,
+    Math.abs(ce.forward - st.forward) <= 0.1,
+    `${pct(ce.forward)} vs ${pct(st.forward)}`,
+  );
+};
 // They compare arms, so they need the whole grid (not checked with --arms).
 if (!armFilter && setups.some((s) => s.name === 'symbolic')) {
   const st = find('symbolic', 'data', 'standard')!;
@@ -320,17 +334,7 @@ if (!armFilter && setups.some((s) => s.name === 'symbolic')) {
   );
   const minF = Math.min(...rows.filter((r) => r.task === 'symbolic').map((r) => r.forward));
   check('symbolic: forward ≥ 98% in every arm', minF >= 0.98, `min ${pct(minF)}`);
-  const ce = find('symbolic', 'compute', 'entity')!;
-  check(
-    'symbolic compute-matched: entity reverse ≥ 0.7× data-matched',
-    ce.reverse >= 0.7 * en.reverse,
-    `${pct(ce.reverse)} vs ${pct(en.reverse)}`,
-  );
-  check(
-    'symbolic compute-matched: entity forward within 10 points of standard',
-    Math.abs(ce.forward - st.forward) <= 0.1,
-    `${pct(ce.forward)} vs ${pct(st.forward)}`,
-  );
+  computeMatchedChecks('symbolic', st, en);
 }
 if (!armFilter && setups.some((s) => s.name === 'bios')) {
   const st = find('bios', 'data', 'standard')!;
@@ -359,17 +363,7 @@ if (!armFilter && setups.some((s) => s.name === 'bios')) {
     worst <= 0.05,
     `worst gap ${(100 * worst).toFixed(1)} points`,
   );
-  const ce = find('bios', 'compute', 'entity')!;
-  check(
-    'bios compute-matched: entity reverse ≥ 0.7× data-matched',
-    ce.reverse >= 0.7 * en.reverse,
-    `${pct(ce.reverse)} vs ${pct(en.reverse)}`,
-  );
-  check(
-    'bios compute-matched: entity forward within 10 points of standard',
-    Math.abs(ce.forward - st.forward) <= 0.1,
-    `${pct(ce.forward)} vs ${pct(st.forward)}`,
-  );
+  computeMatchedChecks('bios', st, en);
 }
 const minutes = (performance.now() - started) / 60_000;
 const cpuMinutes = cpuSeconds(cpuStart) / 60;
