@@ -87,6 +87,9 @@ export {
   WORSE_MARKERS,
   worseResponseTemplate,
 } from './templates.js';
+// the tiny world's seed judge
+export type { TinySeed, TinySeedOptions } from './tiny-seed.js';
+export { trainTinySeed } from './tiny-seed.js';
 // the tiny world
 export type {
   SeedCorpusOptions,
