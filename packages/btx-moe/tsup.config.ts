@@ -1,11 +1,10 @@
 import { defineConfig } from 'tsup';
+import { labPackageBuild } from '../../tsup.shared';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/cli.ts'],
-  format: ['esm', 'cjs'],
-  dts: { entry: 'src/index.ts', compilerOptions: { ignoreDeprecations: '6.0' } },
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  tsconfig: 'tsconfig.build.json',
-});
+// The CLI is a second entry; types come from the library entry only.
+export default defineConfig(
+  labPackageBuild({
+    entry: ['src/index.ts', 'src/cli.ts'],
+    dts: { entry: 'src/index.ts', compilerOptions: { ignoreDeprecations: '6.0' } },
+  }),
+);

@@ -1,13 +1,5 @@
 import { defineConfig } from 'tsup';
+import { labPackageBuild } from '../../tsup.shared';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  tsconfig: 'tsconfig.build.json',
-  // import.meta.url locates the addon binary from the CJS build too.
-  shims: true,
-});
+// import.meta.url locates the addon binary from the CJS build too.
+export default defineConfig(labPackageBuild({ shims: true }));
