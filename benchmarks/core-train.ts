@@ -93,6 +93,9 @@ interface Row {
   steps: number;
   loss: number;
   kernelsPerStep?: number;
+  /** Median over rounds of (PyTorch's time / this time) within the same round, wall and CPU. */
+  pairedRatio?: number;
+  pairedCpuRatio?: number;
   note?: string;
 }
 
@@ -262,8 +265,20 @@ function median(xs: number[]): number {
 }
 
 /** Medians over rounds of each implementation's samples (wall and CPU time separately). */
-function summarise(samples: Map<string, Sample[]>): Sample[] {
+function summarise(samples: Map<string, Sample[]>, torchName: string): Sample[] {
   const rows: Sample[] = [];
+  const torchList = samples.get(torchName) ?? [];
+  // Ratios to PyTorch within each round (they ran back to back, so a load
+  // change between rounds cancels out), then the median over rounds.
+  const paired = (list: Sample[], key: 'msPerStep' | 'cpuMsPerStep'): number => {
+    const ratios: number[] = [];
+    if (list.length !== torchList.length) return Number.NaN; // not measured every round (tfjs cpu)
+    list.forEach((r, i) => {
+      const t = torchList[i];
+      if (t && 'msPerStep' in t && 'msPerStep' in r && !Number.isNaN(r[key])) ratios.push(t[key] / r[key]);
+    });
+    return ratios.length ? median(ratios) : Number.NaN;
+  };
   for (const list of samples.values()) {
     const ok = list.filter((r): r is Row => 'tokensPerSec' in r && !Number.isNaN(r.tokensPerSec));
     if (ok.length === 0) {
@@ -276,6 +291,8 @@ function summarise(samples: Map<string, Sample[]>): Sample[] {
       msPerStep: ms,
       cpuMsPerStep: median(ok.map((r) => r.cpuMsPerStep)),
       tokensPerSec: (BATCH * SEQ * 1000) / ms,
+      pairedRatio: paired(list, 'msPerStep'),
+      pairedCpuRatio: paired(list, 'cpuMsPerStep'),
       note: [
         ok.length > 1
           ? `median of ${ok.length}: ${ok.map((r) => r.tokensPerSec.toFixed(0)).join(', ')} tok/s`
@@ -296,6 +313,8 @@ const cols: [string, number][] = [
   ['x PyTorch', 10],
   ['cpu ms/step', 12],
   ['x PyTorch (cpu)', 16],
+  ['paired wall', 12],
+  ['paired cpu', 11],
   ['kernels', 8],
   ['loss', 7],
 ];
@@ -310,7 +329,7 @@ function printTable(spec: ModelSpec, rows: Sample[], torchName: string): void {
   console.log(`${line(cols.map(([c]) => c))}  note`);
   for (const r of rows) {
     if (!('tokensPerSec' in r) || Number.isNaN(r.tokensPerSec)) {
-      console.log(`${line([r.name, '-', '-', '-', '-', '-', '-', '-'])}  ${r.note ?? ''}`);
+      console.log(`${line([r.name, '-', '-', '-', '-', '-', '-', '-', '-', '-'])}  ${r.note ?? ''}`);
       continue;
     }
     const cells = [
@@ -320,6 +339,8 @@ function printTable(spec: ModelSpec, rows: Sample[], torchName: string): void {
       (r.tokensPerSec / torchRate).toFixed(2),
       r.cpuMsPerStep.toFixed(1),
       (torchCpuMs / r.cpuMsPerStep).toFixed(2),
+      Number.isFinite(r.pairedRatio) ? r.pairedRatio!.toFixed(2) : '-',
+      Number.isFinite(r.pairedCpuRatio) ? r.pairedCpuRatio!.toFixed(2) : '-',
       String(r.kernelsPerStep ?? '-'),
       r.loss.toFixed(3),
     ];
@@ -362,12 +383,12 @@ for (const spec of MODELS) {
       },
     );
   }
-  const rows = summarise(samples);
+  const rows = summarise(samples, torchName);
   printTable(spec, rows, torchName);
   groups.push({ model: spec.label, config: configOf(spec), rows, profile: [], profiled: '' });
 }
 console.log(
-  '\nx PyTorch: ratio of wall-clock tokens/s; x PyTorch (cpu): ratio of process CPU time per step (steadier when other jobs share the cores).',
+  '\nx PyTorch: ratio of the median wall-clock tokens/s; x PyTorch (cpu): ratio of the median process CPU time per step (steadier when other jobs share the cores); paired wall / cpu: median over rounds of the ratio within a round.',
 );
 
 if (!argv.includes('--no-profile')) {
