@@ -25,6 +25,7 @@ import { LocalModel, OpenAICompatibleModel, serveOpenAI } from '@lab/lm';
 import { reversalCurseDemo } from '@lab/reverse-train';
 import { coaDemo } from './coa-demo.js';
 import { copeDemo } from './cope-demo.js';
+import { judgeDemo } from './judge-demo.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.env.DEMO_SECONDS ?? 45);
@@ -161,7 +162,10 @@ section('5. reverse training (@lab/reverse-train): the reversal curse on symboli
 section('6. chain-of-abstraction tool use (@lab/coa)');
 await coaDemo({ questions: 8 });
 
-section('7. branch-train-mix (@lab/btx-moe): merge tiny experts, watch the router');
+section('7. a self-taught judge (@lab/judge-loop): a judgment with its reasoning and verdict');
+await judgeDemo({ seconds: 30 });
+
+section('8. branch-train-mix (@lab/btx-moe): merge tiny experts, watch the router');
 {
   const dir = mkdtempSync(join(tmpdir(), 'lab-btx-'));
   try {
