@@ -109,7 +109,8 @@ const SHRUNK =
   `symbolic: ${pairs} pairs (spec 2,000), otherwise the spec's setup (150 epochs, batch 64, lr 1e-3, 100 warmup steps); ` +
   `bios: ${people} people (200), 24 epochs (40), 2 layers (4), context 96 (128), batch 16 (64), lr 3e-3 (1e-3), 50 warmup steps (100). ` +
   'Why: the spec-sized grid would take 3-5 CPU-hours (extrapolated); this one about 30 CPU-minutes (under an hour on 2 idle cores). ' +
-  '--scale spec runs the spec-sized grid; --pairs and --people set N.';
+  '--scale spec runs the spec-sized grid; --pairs and --people set N' +
+  (args.pairs || args.people ? ' (set here, so the time above does not apply).' : '.');
 
 const SMOKE: TaskSetup[] = [
   {
