@@ -140,7 +140,7 @@ section('5. reverse training (@lab/reverse-train): the reversal curse on symboli
 // copies. Asked the reverse question "b r3" for a held-out pair, only the
 // reverse-trained one can answer. Shortened here; see the package's README.
 {
-  const demo = await reversalCurseDemo({ epochs: Number(process.env.DEMO_REVERSE_EPOCHS ?? 40) });
+  const demo = await reversalCurseDemo({ epochs: Number(process.env.DEMO_REVERSE_EPOCHS ?? 80) });
   const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
   for (const [name, arm] of [
     ['standard', demo.standard],
