@@ -107,7 +107,27 @@ export function toFinishReason(reason: string | null | undefined): FinishReason 
   return 'other';
 }
 
-/** Our request → the chat/completions body. `n` is passed separately (fan-out may lower it). */
+/** The sampling fields both endpoints share. `n` is passed separately (fan-out may lower it). */
+function samplingFields(
+  req: GenerateRequest,
+  model: string,
+  n: number,
+  seed: number | undefined,
+  topK: boolean,
+) {
+  return {
+    model,
+    n,
+    temperature: req.temperature,
+    top_p: req.topP,
+    ...(topK && req.topK !== undefined ? { top_k: req.topK } : {}),
+    max_tokens: req.maxTokens,
+    ...(req.stop.length ? { stop: req.stop } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+  };
+}
+
+/** Our request → the chat/completions body. */
 export function toWireChat(
   req: GenerateRequest,
   model: string,
@@ -116,20 +136,13 @@ export function toWireChat(
   topK: boolean,
 ) {
   return {
-    model,
+    ...samplingFields(req, model, n, seed, topK),
     messages: req.messages,
-    n,
-    temperature: req.temperature,
-    top_p: req.topP,
-    ...(topK && req.topK !== undefined ? { top_k: req.topK } : {}),
-    max_tokens: req.maxTokens,
-    ...(req.stop.length ? { stop: req.stop } : {}),
-    ...(seed !== undefined ? { seed } : {}),
     ...(req.logprobs ? { logprobs: true, top_logprobs: req.topLogprobs } : {}),
   };
 }
 
-/** Our request → the legacy completions body. */
+/** Our request → the legacy completions body (logprobs is a count there). */
 export function toWireCompletion(
   req: GenerateRequest,
   model: string,
@@ -138,15 +151,8 @@ export function toWireCompletion(
   topK: boolean,
 ) {
   return {
-    model,
+    ...samplingFields(req, model, n, seed, topK),
     prompt: req.prompt,
-    n,
-    temperature: req.temperature,
-    top_p: req.topP,
-    ...(topK && req.topK !== undefined ? { top_k: req.topK } : {}),
-    max_tokens: req.maxTokens,
-    ...(req.stop.length ? { stop: req.stop } : {}),
-    ...(seed !== undefined ? { seed } : {}),
     ...(req.logprobs ? { logprobs: req.topLogprobs } : {}),
   };
 }
