@@ -71,8 +71,9 @@ describe('reify', () => {
     const ms = performance.now() - t0;
     expect(r.calls.every((c) => c.status === 'ok')).toBe(true);
     expect(peak).toBe(3);
-    expect(ms).toBeGreaterThanOrEqual(85); // ceil(8/3) = 3 waves of 30 ms
-    expect(ms).toBeLessThan(8 * 30);
+    // ceil(8/3) = 3 waves of 30 ms at least; `peak` above shows the calls overlapped
+    // (an upper wall-clock bound would only make the test flaky on a loaded machine).
+    expect(ms).toBeGreaterThanOrEqual(85);
     for (const c of r.calls) expect(c.tEndMs! - c.tStartMs!).toBeGreaterThanOrEqual(25);
   });
 
