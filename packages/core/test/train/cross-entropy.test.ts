@@ -89,6 +89,32 @@ describeBackends('maskedCrossEntropy', () => {
     tf.dispose([logits, tt, mm]);
   });
 
+  it('stays exact when the target is far below the top logit (no -log(0) from an underflowed softmax)', () => {
+    // exp(-300) underflows float32 (and float64 below ~-745): the loss must come from logsumexp, not -log p.
+    const rows = [
+      [0, -300, 5, 1],
+      [1000, 999, 998, -1000],
+      [-50, -50, -50, -50],
+    ];
+    const targets2 = [1, 3, 2];
+    const loss = tf.tidy(() =>
+      maskedCrossEntropy(tf.tensor2d(rows), tf.tensor1d(targets2, 'int32')).dataSync()[0]!,
+    );
+    const expected = manualLoss(Float64Array.from(rows.flat()), targets2, [1, 1, 1], 4);
+    expect(Number.isFinite(loss)).toBe(true);
+    expect(loss).toBeCloseTo(expected, 2);
+    const grad = tf.tidy(() =>
+      Array.from(
+        tf
+          .grad((x: tf.Tensor) => maskedCrossEntropy(x, tf.tensor1d(targets2, 'int32')))(tf.tensor2d(rows))
+          .dataSync(),
+      ),
+    );
+    // Row 0: softmax ≈ [e^-5, 0, 1, e^-4]/z; the target's -1 survives; each row's gradient sums to 0.
+    expect(grad[1]).toBeCloseTo(-1 / 3, 5);
+    for (let r = 0; r < 3; r++) expect(grad.slice(4 * r, 4 * r + 4).reduce((a, v) => a + v, 0)).toBeCloseTo(0, 5);
+  });
+
   it('rejects mismatched shapes with a code', () => {
     const logits = tf.zeros([2, 3, 4]);
     const bad = tf.zeros([2, 4], 'int32');
