@@ -95,7 +95,13 @@ export function makeBlockedTranspose(original: tf.KernelFunc): tf.KernelConfig {
       const oOff = backend.dataIdMap.get(out.dataId)!.memoryOffset / 4;
       const size = r * c;
       for (let b = 0; b < batch; b++) {
-        transposeBlock(heap.subarray(xOff + b * size, xOff + (b + 1) * size), heap.subarray(oOff + b * size, oOff + (b + 1) * size), 0, r, c);
+        transposeBlock(
+          heap.subarray(xOff + b * size, xOff + (b + 1) * size),
+          heap.subarray(oOff + b * size, oOff + (b + 1) * size),
+          0,
+          r,
+          c,
+        );
       }
       return out;
     },

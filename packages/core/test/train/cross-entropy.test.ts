@@ -97,8 +97,8 @@ describeBackends('maskedCrossEntropy', () => {
       [-50, -50, -50, -50],
     ];
     const targets2 = [1, 3, 2];
-    const loss = tf.tidy(() =>
-      maskedCrossEntropy(tf.tensor2d(rows), tf.tensor1d(targets2, 'int32')).dataSync()[0]!,
+    const loss = tf.tidy(
+      () => maskedCrossEntropy(tf.tensor2d(rows), tf.tensor1d(targets2, 'int32')).dataSync()[0]!,
     );
     const expected = manualLoss(Float64Array.from(rows.flat()), targets2, [1, 1, 1], 4);
     expect(Number.isFinite(loss)).toBe(true);
@@ -112,7 +112,8 @@ describeBackends('maskedCrossEntropy', () => {
     );
     // Row 0: softmax ≈ [e^-5, 0, 1, e^-4]/z; the target's -1 survives; each row's gradient sums to 0.
     expect(grad[1]).toBeCloseTo(-1 / 3, 5);
-    for (let r = 0; r < 3; r++) expect(grad.slice(4 * r, 4 * r + 4).reduce((a, v) => a + v, 0)).toBeCloseTo(0, 5);
+    for (let r = 0; r < 3; r++)
+      expect(grad.slice(4 * r, 4 * r + 4).reduce((a, v) => a + v, 0)).toBeCloseTo(0, 5);
   });
 
   it('rejects mismatched shapes with a code', () => {
