@@ -10,7 +10,12 @@ import * as tf from '@tensorflow/tfjs-core';
 
 function mm(x: tf.Tensor, y: tf.Tensor, tx: boolean, ty: boolean): tf.Tensor {
   if (x.rank !== 2 || y.rank !== 2) return tf.matMul(x, y, tx, ty);
-  // (xᵀy as (yᵀx)ᵀ measured slower: XNNPACK repacks the larger y as weights.)
+  if (tx && !ty && y.shape[1]! > x.shape[1]!) {
+    // xᵀy [m, n] with x [k, m], y [k, n], n > m (a weight gradient, k = tokens):
+    // XNNPACK packs its right operand as weights on every call, so pack the
+    // narrower x and transpose the small [n, m] result: (yᵀx)ᵀ.
+    return tf.transpose(tf.matMul(tf.transpose(y), x));
+  }
   return tf.matMul(tx ? tf.transpose(x) : x, ty ? tf.transpose(y) : y);
 }
 
