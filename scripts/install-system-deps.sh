@@ -3,10 +3,12 @@
 # reference libblas3 (a slow BLAS the accelerator must refuse) and
 # numpy (a second safetensors implementation in the io tests), PyTorch (the
 # accelerator's loss-curve parity test against the same model), Jupyter (the
-# notebooks run headless). Skipped when already present.
+# notebooks run headless), clang-14 + lld-14 + llvm-14 (a test rebuilds core's
+# WebAssembly SIMD kernels from packages/core/wasm/kernels.c and compares them
+# with the committed binary). Skipped when already present.
 set -euo pipefail
 need=()
-for pkg in libopenblas0-pthread libblas3 python3-numpy python3-torch jupyter-nbconvert python3-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-core; do
+for pkg in libopenblas0-pthread libblas3 python3-numpy python3-torch jupyter-nbconvert python3-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-core clang-14 lld-14 llvm-14; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { LabError } from '../errors.js';
-import { registerMissingKernels } from '../kernels/register.js';
+import { prepareWasmKernels, registerMissingKernels } from '../kernels/register.js';
 import { type AcceleratorStatus, loadNativeAccelerator, nativeOff } from './native.js';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -139,6 +139,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     // whatever is registered and keeps it as its fallback, so core's kernels
     // (UnsortedSegmentSum among them) must be in place before it loads.
     const off = nativeOff('turned off (native: false or LAB_NATIVE=0)');
+    if (tfName === 'wasm') await prepareWasmKernels();
     registerMissingKernels(tfName);
     const envNative = typeof process !== 'undefined' ? process.env.LAB_NATIVE : undefined;
     const wantNative = options.native ?? envNative !== '0';

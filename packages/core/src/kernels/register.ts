@@ -7,18 +7,21 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulGradTransposed } from './batch-mat-mul-grad-transposed.js';
 import { makeSlicedBatchMatMul } from './batch-mat-mul-wasm-sliced.js';
 import { makeAliasCast } from './cast-wasm-alias.js';
+import { fusedGeluGradConfig, fusedGeluGradSimdConfig, fusedGeluSimdConfig } from './fused-gelu-simd.js';
 import {
   fusedLayerNormGradConfig,
-  fusedLayerNormGradJsConfig,
-  fusedLayerNormJsConfig,
-} from './fused-layer-norm-js.js';
+  fusedLayerNormGradSimdConfig,
+  fusedLayerNormSimdConfig,
+} from './fused-layer-norm-simd.js';
 import { makeRowGatherV2 } from './gather-v2-wasm-rows.js';
 import { makeAliasIdentity } from './identity-wasm-alias.js';
+import { loadSimdKernels, simdKernelsFor } from './simd/instance.js';
 import { makeCopySplitV } from './split-v-wasm-js.js';
 import { makeLeadingSum } from './sum-wasm-leading.js';
-import { makeBlockedTranspose } from './transpose-wasm-js.js';
+import { makeWasmTranspose } from './transpose-wasm.js';
 import { unsortedSegmentSumCpuConfig } from './unsorted-segment-sum-cpu.js';
 import { unsortedSegmentSumWasmConfig } from './unsorted-segment-sum-wasm.js';
+import { isWasmInternals } from './wasm-internals.js';
 
 /** Registered when the backend has no kernel of that name. */
 const MISSING_KERNELS: Record<string, tf.KernelConfig[]> = {
@@ -41,7 +44,7 @@ const PLAIN_WASM_WRAPPERS: [string, (original: tf.KernelFunc) => tf.KernelConfig
   [tf.GatherV2, makeRowGatherV2],
   [tf.Sum, makeLeadingSum],
   [tf.Identity, makeAliasIdentity],
-  [tf.Transpose, makeBlockedTranspose],
+  [tf.Transpose, makeWasmTranspose],
   [tf.SplitV, makeCopySplitV],
   [tf.Cast, makeAliasCast],
 ];
@@ -62,7 +65,8 @@ function installPlainWasmKernels(): void {
 
 /** Fused kernels core's ops call when registered; @lab/core-native registers native ones with the same contract. */
 const PLAIN_WASM_FUSED: { kernels: tf.KernelConfig[]; gradient: tf.GradConfig }[] = [
-  { kernels: [fusedLayerNormJsConfig, fusedLayerNormGradJsConfig], gradient: fusedLayerNormGradConfig },
+  { kernels: [fusedLayerNormSimdConfig, fusedLayerNormGradSimdConfig], gradient: fusedLayerNormGradConfig },
+  { kernels: [fusedGeluSimdConfig, fusedGeluGradSimdConfig], gradient: fusedGeluGradConfig },
 ];
 
 function installPlainWasmFused(): void {
@@ -134,7 +138,8 @@ export function registerMissingKernels(backendName: string, options: RegisterKer
       if (!plainWasmWanted()) removePlainWasmKernels();
     } else if (plainWasmWanted()) {
       installPlainWasmKernels();
-      installPlainWasmFused();
+      if (simdLoaded()) installPlainWasmFused();
+      else removePlainWasmFused();
     } else {
       removePlainWasmKernels();
       removePlainWasmFused();
@@ -145,6 +150,23 @@ export function registerMissingKernels(backendName: string, options: RegisterKer
   const wantTransposed = backendName === 'wasm' && !options.accelerator;
   if (wantTransposed) tf.registerGradient(batchMatMulGradTransposed);
   else if (originalMatMulGrad) tf.registerGradient(originalMatMulGrad);
+}
+
+/**
+ * Compiles and instantiates core's SIMD kernels against the current wasm
+ * backend's memory (initBackend awaits this before registering kernels).
+ * Returns whether they loaded; without them the wrappers keep the backend's
+ * own kernels and the fused ops their composites.
+ */
+export async function prepareWasmKernels(): Promise<boolean> {
+  const backend = tf.backend();
+  if (!isWasmInternals(backend) || !plainWasmWanted()) return false;
+  return (await loadSimdKernels(backend)) !== undefined;
+}
+
+function simdLoaded(): boolean {
+  const backend = tf.backend();
+  return isWasmInternals(backend) && simdKernelsFor(backend) !== undefined;
 }
 
 /** LAB_WASM_KERNELS=0 keeps the wasm backend's own kernels (to measure or bisect). */

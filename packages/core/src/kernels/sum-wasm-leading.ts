@@ -2,11 +2,12 @@
  * Sum over leading axes for the plain wasm backend: x viewed as
  * [outer, inner] summed over outer (the bias and norm-gain gradients of every
  * layer). The backend's kernel transposes first and took ~8 ms for a
- * [1024, 384] bias gradient; this is one pass of row additions (a matmul
- * by a ones vector on XNNPACK was slower: it packs x as weights). Other
- * reductions fall through to the original.
+ * [1024, 384] bias gradient; this is one pass of row additions in core's
+ * SIMD kernel (a matmul by a ones vector on XNNPACK was slower: it packs x
+ * as weights). Other reductions fall through to the original.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { offsetOf, simdKernelsFor } from './simd/instance.js';
 import { isWasmInternals } from './wasm-internals.js';
 
 export function makeLeadingSum(original: tf.KernelFunc): tf.KernelConfig {
@@ -23,32 +24,14 @@ export function makeLeadingSum(original: tf.KernelFunc): tf.KernelConfig {
         .sort((p, q) => p - q);
       const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
       if (!isWasmInternals(backend) || !leading || x.dtype !== 'float32') return original(args);
+      const simd = simdKernelsFor(backend);
+      if (!simd) return original(args);
       const outer = x.shape.slice(0, axes.length).reduce((p, q) => p * q, 1);
       const innerShape = x.shape.slice(axes.length);
       const inner = innerShape.reduce((p, q) => p * q, 1);
       const outShape = keepDims ? [...axes.map(() => 1), ...innerShape] : innerShape;
       const out = backend.makeOutput(outShape, 'float32');
-      const o = backend.typedArrayFromHeap(out) as Float32Array;
-      const xs = backend.typedArrayFromHeap(x) as Float32Array;
-      // Eight rows at a time into the float32 output: the eight are added in
-      // doubles, so one float32 rounding per eight rows (2-3x faster than row by row).
-      o.fill(0);
-      let r = 0;
-      for (; r + 7 < outer; r += 8) {
-        const base = r * inner;
-        for (let c = 0; c < inner; c++) {
-          const p = base + c;
-          o[c]! +=
-            xs[p]! +
-            xs[p + inner]! +
-            (xs[p + 2 * inner]! + xs[p + 3 * inner]!) +
-            (xs[p + 4 * inner]! + xs[p + 5 * inner]! + (xs[p + 6 * inner]! + xs[p + 7 * inner]!));
-        }
-      }
-      for (; r < outer; r++) {
-        const base = r * inner;
-        for (let c = 0; c < inner; c++) o[c]! += xs[base + c]!;
-      }
+      simd.sum_leading(offsetOf(backend, x), offsetOf(backend, out), outer, inner);
       return out;
     },
   };

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { fusedAdamWStep } from '../backend/fused.js';
 import { formatShape, LabError } from '../errors.js';
+import { adamwWasmSimd } from '../kernels/adamw-wasm-simd.js';
 import type { StateDict } from '../nn/module.js';
 import type { LearningRateSchedule } from './schedule.js';
 
@@ -167,14 +168,13 @@ export class AdamW {
     const bc1 = 1 - beta1 ** t;
     const bc2 = 1 - beta2 ** t;
     const scale = options.gradScale ?? 1;
-    // One native in-place pass per parameter when @lab/core-native is on (same float32 math).
     const perParam =
       grads instanceof tf.Tensor
         ? grads
         : this.variables.map((v, i) =>
             Array.isArray(grads) ? grads[i] : (grads as tf.NamedTensorMap)[v.name],
           );
-    const fused = fusedAdamWStep({
+    const stepArgs = {
       params: this.variables,
       grads: perParam,
       m: this.m,
@@ -187,8 +187,9 @@ export class AdamW {
       decayed: this.decayed,
       step: t,
       gradScale: scale,
-    });
-    if (fused) {
+    };
+    // In place natively with @lab/core-native, else core's SIMD kernel on plain wasm.
+    if (fusedAdamWStep(stepArgs) || adamwWasmSimd(stepArgs)) {
       this.stepCount = t;
       return;
     }

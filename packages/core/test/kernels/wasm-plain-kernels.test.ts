@@ -4,7 +4,7 @@
  * random inputs, forward and through gradients.
  */
 import { describe, expect, it } from 'vitest';
-import { initBackend, LayerNorm, tf } from '../../src/index.js';
+import { AdamW, gelu, initBackend, LayerNorm, tf } from '../../src/index.js';
 import { plainWasmKernelsActive } from '../../src/kernels/register.js';
 import { expectClose } from '../helpers.js';
 import { randomArray } from '../nn/grad-check.js';
@@ -21,6 +21,7 @@ async function both<T extends number[][]>(fn: () => T): Promise<[T, T]> {
     'Cast',
   ]);
   expect(tf.getKernel('LabFusedLayerNorm', 'wasm')).toBeTruthy();
+  expect(tf.getKernel('LabFusedGelu', 'wasm')).toBeTruthy();
   const w = tf.tidy(fn);
   await initBackend({ prefer: 'cpu' });
   const c = tf.tidy(fn);
@@ -158,6 +159,78 @@ describe('plain-wasm kernels vs cpu', () => {
     });
     expect(w.length).toBe(c.length);
     for (let i = 0; i < w.length; i++) expectClose(w[i]!, c[i]!, 1e-5);
+  });
+
+  it('fused GELU (SIMD) matches the cpu composite over a wide range, forward and gradient', async () => {
+    const xs = [
+      ...randomArray(4 * 250 + 3, 31).map((v) => 8 * v),
+      -1e4,
+      -300,
+      -90,
+      -9.5,
+      -0,
+      0,
+      1e-30,
+      9.5,
+      90,
+      300,
+      1e4,
+    ];
+    const [w, c] = await both(() => {
+      const x = tf.tensor1d(xs);
+      const dy = tf.tensor1d(randomArray(xs.length, 32));
+      return [data(gelu(x)), data(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), dy)))(x))];
+    });
+    expectClose(w[0]!, c[0]!, 1e-5, 1e-5);
+    expectClose(w[1]!, c[1]!, 1e-5, 1e-4);
+    await initBackend({ prefer: 'wasm', native: false });
+    const nan = tf.tidy(() => Array.from(gelu(tf.tensor1d([Number.NaN, 1, 2, 3, Number.NaN])).dataSync()));
+    expect(Number.isNaN(nan[0]!) && Number.isNaN(nan[4]!)).toBe(true);
+  });
+
+  it('AdamW runs as one SIMD pass (no kernels) and matches the cpu composite; the matmul sees the new weights', async () => {
+    const run = async () => {
+      const w = tf.variable(tf.tensor2d(randomArray(12, 21), [3, 4]), true, 'w');
+      const b = tf.variable(tf.tensor1d(randomArray(5, 22)), true, 'b');
+      const unused = tf.variable(tf.tensor1d(randomArray(7, 24)), true, 'unused');
+      const x = tf.tensor2d(randomArray(30, 23), [10, 3]);
+      const opt = new AdamW(
+        [
+          ['w', w],
+          ['b', b],
+          ['unused', unused],
+        ],
+        { lr: 0.05, weightDecay: 0.1, noDecayBelowRank: 0 },
+      );
+      const out: number[][] = [];
+      let kernels = -1;
+      for (let step = 0; step < 4; step++) {
+        const { value, grads } = tf.variableGrads(() =>
+          tf.sum(tf.square(tf.add(tf.matMul(x, w), tf.sum(b.slice(0, 4))))),
+        );
+        out.push([value.dataSync()[0]!]);
+        const before = tf.memory().numTensors;
+        const list = [grads.w, grads.b, null];
+        const profile = await tf.profile(() => opt.applyGradients(list, { gradScale: step === 2 ? 0.5 : 1 }));
+        if (step === 2) kernels = profile.kernels.length;
+        expect(tf.memory().numTensors).toBe(before);
+        tf.dispose([value, grads]);
+      }
+      out.push(data(w), data(b), data(unused));
+      opt.dispose();
+      tf.dispose([w, b, unused, x]);
+      return { out, kernels };
+    };
+    await initBackend({ prefer: 'wasm', native: false });
+    const wasm = await run();
+    await initBackend({ prefer: 'cpu' });
+    const cpu = await run();
+    // The composite runs over a dozen kernels per step; the SIMD pass none.
+    expect(wasm.kernels).toBe(0);
+    expect(cpu.kernels).toBeGreaterThan(10);
+    // The loss falls through matmuls of the updated weights (a stale XNNPACK weight cache would freeze it).
+    expect(wasm.out[3]![0]!).toBeLessThan(wasm.out[0]![0]!);
+    for (let i = 0; i < wasm.out.length; i++) expectClose(wasm.out[i]!, cpu.out[i]!, 1e-5, 1e-4);
   });
 
   it('same-dtype Cast aliases; real casts convert', async () => {
