@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulGradTransposed } from './batch-mat-mul-grad-transposed.js';
-import { makeSlicedBatchMatMul } from './batch-mat-mul-wasm-sliced.js';
+import { makeSimdBatchMatMul } from './batch-mat-mul-wasm.js';
 import { makeAliasCast } from './cast-wasm-alias.js';
 import { fusedGeluGradConfig, fusedGeluGradSimdConfig, fusedGeluSimdConfig } from './fused-gelu-simd.js';
 import {
@@ -40,7 +40,7 @@ const REPLACED_KERNELS: Record<string, tf.KernelConfig[]> = {
  * kernel it replaces and falls back to it for the cases it does not cover.
  */
 const PLAIN_WASM_WRAPPERS: [string, (original: tf.KernelFunc) => tf.KernelConfig][] = [
-  [tf.BatchMatMul, makeSlicedBatchMatMul],
+  [tf.BatchMatMul, makeSimdBatchMatMul],
   [tf.GatherV2, makeRowGatherV2],
   [tf.Sum, makeLeadingSum],
   [tf.Identity, makeAliasIdentity],

@@ -16,7 +16,7 @@ const hasToolchain = ['clang-14', 'wasm-ld-14', 'llvm-objdump-14'].every(
 );
 
 describe('wasm SIMD kernel module', () => {
-  const bytes = Buffer.from(KERNELS_WASM_BASE64, 'base64');
+  const bytes = new Uint8Array(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
 
   it('imports only a memory, has no data segment, and exports the kernels instance.ts declares', () => {
     const mod = new WebAssembly.Module(bytes);
@@ -26,7 +26,16 @@ describe('wasm SIMD kernel module', () => {
       .map((e) => e.name)
       .sort();
     expect(exported).toEqual(
-      ['adamw', 'gelu', 'gelu_grad', 'layer_norm', 'layer_norm_grad', 'sum_leading', 'transpose'].sort(),
+      [
+        'adamw',
+        'bmm',
+        'gelu',
+        'gelu_grad',
+        'layer_norm',
+        'layer_norm_grad',
+        'sum_leading',
+        'transpose',
+      ].sort(),
     );
     // Section id 11 is the data section; walk the section headers.
     const ids: number[] = [];
