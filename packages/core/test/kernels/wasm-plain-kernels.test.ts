@@ -39,6 +39,9 @@ describe('plain-wasm kernels vs cpu', () => {
         [[3], 4, 5, 6],
         [[2, 3], 7, 2, 3],
         [[5], 1, 4, 1],
+        // Full 4x8 register blocks plus ragged rows and columns.
+        [[2], 13, 17, 21],
+        [[1], 9, 33, 16],
       ] as [number[], number, number, number][]) {
         for (const ta of [false, true]) {
           for (const tb of [false, true]) {
@@ -58,13 +61,21 @@ describe('plain-wasm kernels vs cpu', () => {
           }
         }
       }
+      // Rank 2, every flag (the weight matmuls of every Linear and their gradients).
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          const a = tf.tensor2d(randomArray(37 * 29, seed++), ta ? [29, 37] : [37, 29]);
+          const b = tf.tensor2d(randomArray(29 * 41, seed++), tb ? [41, 29] : [29, 41]);
+          out.push(data(tf.matMul(a, b, ta, tb)));
+        }
+      }
       // Broadcast batch (falls back to the original kernel).
       const a = tf.tensor3d(randomArray(2 * 3 * 4, 99), [2, 3, 4]);
       const b = tf.tensor3d(randomArray(4 * 5, 98), [1, 4, 5]);
       out.push(data(tf.matMul(a, b)));
       return out;
     });
-    expect(w.length).toBe(37);
+    expect(w.length).toBe(65);
     for (let i = 0; i < w.length; i++) expectClose(w[i]!, c[i]!, 1e-5, 1e-4);
   });
 
