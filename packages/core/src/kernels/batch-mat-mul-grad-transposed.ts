@@ -1,21 +1,16 @@
 /**
  * A BatchMatMul gradient for the plain wasm backend. tfjs's own gradient uses
- * transpose flags, and wasm's fast path (XNNPACK) only takes a rank-2 matmul
- * without flags: flagged ones ran ~6-10x slower (PERF-NOTES.md). For rank-2
- * operands this transposes explicitly and calls a plain matmul; batched
- * operands run a scalar loop either way, so they keep the flags.
+ * transpose flags, and the backend's fast path (XNNPACK) only takes a rank-2
+ * matmul without flags: flagged ones ran ~6-10x slower (PERF-NOTES.md). For
+ * rank-2 operands this transposes explicitly and calls a plain matmul; with
+ * core's SIMD matmul (batch-mat-mul-wasm.ts) that still measured 3-5% faster
+ * a step than passing the flags through. Batched operands keep the flags.
  * Installed only when no native accelerator serves BatchMatMul (register.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
 function mm(x: tf.Tensor, y: tf.Tensor, tx: boolean, ty: boolean): tf.Tensor {
   if (x.rank !== 2 || y.rank !== 2) return tf.matMul(x, y, tx, ty);
-  if (tx && !ty && y.shape[1]! > x.shape[1]!) {
-    // xᵀy [m, n] with x [k, m], y [k, n], n > m (a weight gradient, k = tokens):
-    // XNNPACK packs its right operand as weights on every call, so pack the
-    // narrower x and transpose the small [n, m] result: (yᵀx)ᵀ.
-    return tf.transpose(tf.matMul(tf.transpose(y), x));
-  }
   return tf.matMul(tx ? tf.transpose(x) : x, ty ? tf.transpose(y) : y);
 }
 

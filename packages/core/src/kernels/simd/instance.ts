@@ -37,7 +37,7 @@ export interface SimdKernels {
   ): void;
   transpose(x: Ptr, out: Ptr, batch: number, r: number, c: number): void;
   sum_leading(x: Ptr, out: Ptr, outer: number, inner: number): void;
-  bmm(a: Ptr, b: Ptr, c: Ptr, batch: number, m: number, k: number, n: number, ta: number): void;
+  bmm(a: Ptr, b: Ptr, c: Ptr, batch: number, m: number, k: number, n: number, ta: number, scratch: Ptr): void;
   adamw(
     p: Ptr,
     g: Ptr,
