@@ -9,6 +9,7 @@ describe('initBackend', () => {
     expect(tf.getBackend()).toBe('wasm');
     expect(info.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow']);
     expect(info.simd).toBe(true);
+    expect(info.simdKernels).toBe(true);
     expect(typeof info.accelerator.reason).toBe('string');
   });
 

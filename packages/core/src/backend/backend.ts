@@ -30,6 +30,12 @@ export interface BackendInfo {
   skipped: { name: BackendName; reason: string }[];
   /** wasm only: SIMD instructions in use. */
   simd?: boolean;
+  /**
+   * wasm only: core's WebAssembly SIMD kernels (matmul, layer norm, GELU,
+   * transpose, AdamW; packages/core/wasm/kernels.c) loaded into the backend's
+   * heap. They serve whatever the accelerator does not (all of it on plain wasm).
+   */
+  simdKernels?: boolean;
   /** The native accelerator (wasm only). */
   accelerator: AcceleratorStatus;
 }
@@ -139,7 +145,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     // whatever is registered and keeps it as its fallback, so core's kernels
     // (UnsortedSegmentSum among them) must be in place before it loads.
     const off = nativeOff('turned off (native: false or LAB_NATIVE=0)');
-    if (tfName === 'wasm') await prepareWasmKernels();
+    const simdKernels = tfName === 'wasm' ? await prepareWasmKernels() : false;
     registerMissingKernels(tfName);
     const envNative = typeof process !== 'undefined' ? process.env.LAB_NATIVE : undefined;
     const wantNative = options.native ?? envNative !== '0';
@@ -156,7 +162,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       tfBackend: tfName,
       skipped,
       accelerator,
-      ...(tfName === 'wasm' ? { simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT') as boolean } : {}),
+      ...(tfName === 'wasm'
+        ? { simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT') as boolean, simdKernels }
+        : {}),
     };
     return current;
   }
