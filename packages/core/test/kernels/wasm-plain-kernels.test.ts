@@ -69,13 +69,17 @@ describe('plain-wasm kernels vs cpu', () => {
           out.push(data(tf.matMul(a, b, ta, tb)));
         }
       }
+      // A long k with a transposed a (transposed before the product rather than read strided).
+      const along = tf.tensor3d(randomArray(2 * 300 * 9, seed++), [2, 300, 9]);
+      const blong = tf.tensor3d(randomArray(2 * 300 * 10, seed++), [2, 300, 10]);
+      out.push(data(tf.matMul(along, blong, true, false)));
       // Broadcast batch (falls back to the original kernel).
       const a = tf.tensor3d(randomArray(2 * 3 * 4, 99), [2, 3, 4]);
       const b = tf.tensor3d(randomArray(4 * 5, 98), [1, 4, 5]);
       out.push(data(tf.matMul(a, b)));
       return out;
     });
-    expect(w.length).toBe(65);
+    expect(w.length).toBe(66);
     for (let i = 0; i < w.length; i++) expectClose(w[i]!, c[i]!, 1e-5, 1e-4);
   });
 
