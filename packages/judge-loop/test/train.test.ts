@@ -138,9 +138,9 @@ describe('localTrainer', () => {
     const train = localTrainer({ seed, sft: { lr: 1e-2, epochs: 1, batchSize: 4 } });
     const m1 = (await train(job(1, 'sft', seed, 'ckpt'))) as LocalModel;
     const again = localTrainer({ seed, sft: { lr: 1e-2, epochs: 1, batchSize: 4 } });
-    const t0 = performance.now();
-    const r1 = (await again(job(1, 'sft', seed, 'ckpt'))) as LocalModel;
-    expect(performance.now() - t0).toBeLessThan(5_000);
+    // The rerun gets no training data: training again would throw ("no SFT
+    // records"), so getting M1's weights back proves they were reloaded.
+    const r1 = (await again({ ...job(1, 'sft', seed, 'ckpt'), sft: [] })) as LocalModel;
     const a = weights(m1);
     const b = weights(r1);
     for (let i = 0; i < a.length; i++) expect(b[i]).toEqual(a[i]);
