@@ -7,24 +7,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { FUSED_GELU } from '../backend/fused.js';
-import { offsetOf, simdKernelsFor } from './simd/instance.js';
-import { isWasmInternals } from './wasm-internals.js';
+import { offsetOf, requireSimd } from './simd/instance.js';
 
 export const FUSED_GELU_GRAD = 'LabFusedGeluGrad';
-
-function simdOf(backend: unknown, name: string) {
-  const simd = isWasmInternals(backend) ? simdKernelsFor(backend) : undefined;
-  if (!simd || !isWasmInternals(backend)) {
-    throw new Error(`${name}: core's wasm SIMD kernels are not loaded for this backend`);
-  }
-  return { b: backend, simd };
-}
 
 export const fusedGeluSimdConfig: tf.KernelConfig = {
   kernelName: FUSED_GELU,
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend }) => {
-    const { b, simd } = simdOf(backend, FUSED_GELU);
+    const { b, simd } = requireSimd(backend, FUSED_GELU);
     const { x } = inputs as unknown as { x: tf.TensorInfo };
     const out = b.makeOutput([...x.shape], 'float32');
     simd.gelu(offsetOf(b, x), offsetOf(b, out), tf.util.sizeFromShape(x.shape));
@@ -36,7 +27,7 @@ export const fusedGeluGradSimdConfig: tf.KernelConfig = {
   kernelName: FUSED_GELU_GRAD,
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend }) => {
-    const { b, simd } = simdOf(backend, FUSED_GELU_GRAD);
+    const { b, simd } = requireSimd(backend, FUSED_GELU_GRAD);
     const { dy, x } = inputs as unknown as { dy: tf.TensorInfo; x: tf.TensorInfo };
     const out = b.makeOutput([...x.shape], 'float32');
     simd.gelu_grad(offsetOf(b, dy), offsetOf(b, x), offsetOf(b, out), tf.util.sizeFromShape(x.shape));

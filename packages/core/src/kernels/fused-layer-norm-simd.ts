@@ -8,23 +8,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { FUSED_LAYER_NORM } from '../backend/fused.js';
-import { offsetOf, type SimdKernels, simdKernelsFor } from './simd/instance.js';
-import { isWasmInternals, type WasmBackendInternals } from './wasm-internals.js';
+import { offsetOf, requireSimd } from './simd/instance.js';
 
 export const FUSED_LAYER_NORM_GRAD = 'LabFusedLayerNormGrad';
-
-function context(backend: unknown, name: string): { b: WasmBackendInternals; simd: SimdKernels } {
-  const simd = isWasmInternals(backend) ? simdKernelsFor(backend) : undefined;
-  // Registered only once the SIMD kernels loaded for this backend (register.ts).
-  if (!simd) throw new Error(`${name}: core's wasm SIMD kernels are not loaded for this backend`);
-  return { b: backend as WasmBackendInternals, simd };
-}
 
 export const fusedLayerNormSimdConfig: tf.KernelConfig = {
   kernelName: FUSED_LAYER_NORM,
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const { b, simd } = context(backend, FUSED_LAYER_NORM);
+    const { b, simd } = requireSimd(backend, FUSED_LAYER_NORM);
     const { x, gamma, beta } = inputs as unknown as {
       x: tf.TensorInfo;
       gamma: tf.TensorInfo;
@@ -53,7 +45,7 @@ export const fusedLayerNormGradSimdConfig: tf.KernelConfig = {
   kernelName: FUSED_LAYER_NORM_GRAD,
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const { b, simd } = context(backend, FUSED_LAYER_NORM_GRAD);
+    const { b, simd } = requireSimd(backend, FUSED_LAYER_NORM_GRAD);
     const { dy, x, gamma } = inputs as unknown as {
       dy: tf.TensorInfo;
       x: tf.TensorInfo;

@@ -5,7 +5,7 @@
  * into that heap. Loaded by initBackend() (compiling is asynchronous); kernels
  * then find the instance synchronously with simdKernelsFor(backend).
  */
-import type { WasmBackendInternals } from '../wasm-internals.js';
+import { isWasmInternals, type WasmBackendInternals } from '../wasm-internals.js';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm.js';
 
 type Ptr = number;
@@ -99,6 +99,19 @@ export async function loadSimdKernels(backend: WasmBackendInternals): Promise<Si
 export function simdKernelsFor(backend: WasmBackendInternals): SimdKernels | undefined {
   const memory = memoryOf(backend);
   return memory ? instances.get(memory) : undefined;
+}
+
+/**
+ * The backend and its kernels, for a kernel registered only once they loaded
+ * (register.ts); throws, naming the kernel, otherwise.
+ */
+export function requireSimd(
+  backend: unknown,
+  kernelName: string,
+): { b: WasmBackendInternals; simd: SimdKernels } {
+  const simd = isWasmInternals(backend) ? simdKernelsFor(backend) : undefined;
+  if (!simd) throw new Error(`${kernelName}: core's wasm SIMD kernels are not loaded for this backend`);
+  return { b: backend as WasmBackendInternals, simd };
 }
 
 /** Byte offset of a tensor's data in the heap. */
