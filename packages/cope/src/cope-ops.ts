@@ -85,7 +85,10 @@ export function interpolatedPositionLogits(
     const zFlat = tf.reshape(z, [-1]) as tf.Tensor1D; // [B·H·Tq·npos]
     const p = pb === b ? positions : (tf.broadcastTo(positions, [b, h, tq, tk]) as tf.Tensor4D);
     const w = tf.sub(p, tf.floor(p)); // [B, H, Tq, Tk]; floor has zero gradient, so w carries the gates' gradient
-    const [zFloor, zCeil] = tf.unstack(gatherFloorCeil(zFlat, p, npos)); // 2 × [B, H, Tq, Tk]
+    // split, not unstack: wasm's Unpack copies through a slow strided Slice (~20 ms here).
+    const [zFloor, zCeil] = tf
+      .split(gatherFloorCeil(zFlat, p, npos), 2, 0)
+      .map((part) => tf.reshape(part, [b, h, tq, tk])); // 2 × [B, H, Tq, Tk]
     return tf.add(tf.mul(w, zCeil), tf.mul(tf.sub(1, w), zFloor)) as tf.Tensor4D;
   });
 }
@@ -124,7 +127,10 @@ function gatherFloorCeil(zFlat: tf.Tensor1D, p: tf.Tensor4D, npos: number): tf.T
     const rowBase = rowOffsets(b, h, tq, tk, npos); // [B, H, Tq, Tk], float32
     const floorI = tf.add(tf.floor(pos), rowBase); // exact in float32 below 2^24
     const ceilI = tf.add(tf.ceil(pos), rowBase);
-    const idx = tf.cast(tf.reshape(tf.stack([floorI, ceilI]), [-1]), 'int32') as tf.Tensor1D; // [2·B·H·Tq·Tk]
+    const idx = tf.cast(
+      tf.concat([tf.reshape(floorI, [-1]), tf.reshape(ceilI, [-1])]),
+      'int32',
+    ) as tf.Tensor1D; // [2·B·H·Tq·Tk]
     save([idx]);
     const value = tf.reshape(tf.gather(z, idx), [2, b, h, tq, tk]);
     return {

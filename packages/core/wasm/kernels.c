@@ -407,3 +407,67 @@ EXPORT(bmm)(const f32 *a, const f32 *b, f32 *c, int32_t batch, int32_t m, int32_
     }
   }
 }
+
+/*
+ * out[i·width + c] = x[ids[i]·width + c] (4-byte elements: float32 or int32).
+ * Returns -1, or the position of the first id outside [0, rows), where it
+ * stops. CoPE gathers millions of single values a step; a JavaScript
+ * copyWithin per value cost ~40 ns.
+ */
+__attribute__((export_name("gather_rows"))) int32_t gather_rows(const int32_t *x, const int32_t *ids, int32_t *out,
+                                                                  int32_t n, int32_t rows, int32_t width) {
+  for (int32_t i = 0; i < n; i++) {
+    const int32_t id = ids[i];
+    if (id < 0 || id >= rows) return i;
+    const int32_t *src = x + (int64_t)id * width;
+    int32_t *dst = out + (int64_t)i * width;
+    int32_t c = 0;
+    for (; c + 4 <= width; c += 4) wasm_v128_store(dst + c, wasm_v128_load(src + c));
+    for (; c < width; c++) dst[c] = src[c];
+  }
+  return -1;
+}
+
+/*
+ * Unsorted segment sum, float32: out [segments, inner] = the sum of the rows
+ * s of x ([n, inner]) with ids[s] = segment; ids outside [0, segments) are
+ * skipped (as TensorFlow does). The gradient of every gather.
+ */
+EXPORT(segment_sum)(const f32 *x, const int32_t *ids, f32 *out, int32_t n, int32_t inner, int32_t segments) {
+  for (int64_t i = 0; i < (int64_t)segments * inner; i++) out[i] = 0.0f;
+  for (int32_t s = 0; s < n; s++) {
+    const int32_t id = ids[s];
+    if (id < 0 || id >= segments) continue;
+    const f32 *src = x + (int64_t)s * inner;
+    f32 *dst = out + (int64_t)id * inner;
+    int32_t c = 0;
+    for (; c + 4 <= inner; c += 4) wasm_v128_store(dst + c, wasm_f32x4_add(wasm_v128_load(dst + c), wasm_v128_load(src + c)));
+    for (; c < inner; c++) dst[c] += src[c];
+  }
+}
+
+/*
+ * Cumulative sum along the last axis of x viewed as [outer, len], float32:
+ * inclusive or exclusive, forward or reverse (tf.cumsum's flags). CoPE's
+ * gate sums run it over [batch, heads, t, t] every layer; the backend's kernel
+ * took ~8 ms for 2M values.
+ */
+EXPORT(cumsum_last)(const f32 *x, f32 *out, int32_t outer, int32_t len, int32_t exclusive, int32_t reverse) {
+  const int32_t step = reverse ? -1 : 1;
+  for (int32_t r = 0; r < outer; r++) {
+    const f32 *xr = x + (int64_t)r * len;
+    f32 *orow = out + (int64_t)r * len;
+    f32 acc = 0.0f;
+    int32_t j = reverse ? len - 1 : 0;
+    for (int32_t t = 0; t < len; t++, j += step) {
+      const f32 v = xr[j];
+      if (exclusive) {
+        orow[j] = acc;
+        acc += v;
+      } else {
+        acc += v;
+        orow[j] = acc;
+      }
+    }
+  }
+}

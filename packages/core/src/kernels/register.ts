@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulGradTransposed } from './batch-mat-mul-grad-transposed.js';
 import { makeSimdBatchMatMul } from './batch-mat-mul-wasm.js';
 import { makeAliasCast } from './cast-wasm-alias.js';
+import { makeWasmCumsum } from './cumsum-wasm.js';
 import { fusedGeluGradConfig, fusedGeluGradSimdConfig, fusedGeluSimdConfig } from './fused-gelu-simd.js';
 import {
   fusedLayerNormGradConfig,
@@ -47,6 +48,7 @@ const PLAIN_WASM_WRAPPERS: [string, (original: tf.KernelFunc) => tf.KernelConfig
   [tf.Transpose, makeWasmTranspose],
   [tf.SplitV, makeCopySplitV],
   [tf.Cast, makeAliasCast],
+  [tf.Cumsum, makeWasmCumsum],
 ];
 const ours = new Map<string, tf.KernelFunc>();
 const replaced = new Map<string, tf.KernelConfig>();

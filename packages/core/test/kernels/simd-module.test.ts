@@ -29,10 +29,13 @@ describe('wasm SIMD kernel module', () => {
       [
         'adamw',
         'bmm',
+        'cumsum_last',
+        'gather_rows',
         'gelu',
         'gelu_grad',
         'layer_norm',
         'layer_norm_grad',
+        'segment_sum',
         'sum_leading',
         'transpose',
       ].sort(),

@@ -19,6 +19,7 @@ async function both<T extends number[][]>(fn: () => T): Promise<[T, T]> {
     'Transpose',
     'SplitV',
     'Cast',
+    'Cumsum',
   ]);
   expect(tf.getKernel('LabFusedLayerNorm', 'wasm')).toBeTruthy();
   expect(tf.getKernel('LabFusedGelu', 'wasm')).toBeTruthy();
@@ -96,6 +97,9 @@ describe('plain-wasm kernels vs cpu', () => {
         data(tf.gather(x, ids)),
         data(tf.gather(xi, tf.tensor1d([3, 3, 0], 'int32'))),
         data(tf.gather(x, tf.tensor1d([1, 0, 1], 'int32'), 2)),
+        // Single values (CoPE's flat gathers) and rows wider than one vector.
+        data(tf.gather(tf.reshape(x, [36]), tf.tensor1d([35, 0, 7, 7, 19], 'int32'))),
+        data(tf.gather(tf.reshape(x, [2, 18]), tf.tensor1d([1, 0, 1], 'int32'))),
         data(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, ids), 3)))(x)),
       ];
     });
@@ -246,6 +250,29 @@ describe('plain-wasm kernels vs cpu', () => {
     // The loss falls through matmuls of the updated weights (a stale XNNPACK weight cache would freeze it).
     expect(wasm.out[3]![0]!).toBeLessThan(wasm.out[0]![0]!);
     for (let i = 0; i < wasm.out.length; i++) expectClose(wasm.out[i]!, cpu.out[i]!, 1e-5, 1e-4);
+  });
+
+  it('Cumsum on the last axis (every flag) matches cpu; other axes fall back', async () => {
+    const [w, c] = await both(() => {
+      const x = tf.tensor3d(randomArray(3 * 5 * 7, 41), [3, 5, 7]);
+      const out: number[][] = [];
+      for (const exclusive of [false, true]) {
+        for (const reverse of [false, true]) {
+          out.push(data(tf.cumsum(x, 2, exclusive, reverse)));
+        }
+      }
+      out.push(data(tf.cumsum(x, 1, false, true)));
+      out.push(data(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.cumsum(t, 2, false, true), t)))(x)));
+      return out;
+    });
+    for (let i = 0; i < w.length; i++) expectClose(w[i]!, c[i]!, 1e-5);
+    // Axis -1 on wasm (tfjs's cpu kernel returns an empty tensor for a negative axis).
+    await initBackend({ prefer: 'wasm', native: false });
+    const [neg, pos] = tf.tidy(() => {
+      const x = tf.tensor3d(randomArray(3 * 5 * 7, 41), [3, 5, 7]);
+      return [data(tf.cumsum(x, -1, true, true)), data(tf.cumsum(x, 2, true, true))];
+    });
+    expect(neg).toEqual(pos);
   });
 
   it('same-dtype Cast aliases; real casts convert', async () => {

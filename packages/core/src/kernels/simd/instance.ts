@@ -37,6 +37,9 @@ export interface SimdKernels {
   ): void;
   transpose(x: Ptr, out: Ptr, batch: number, r: number, c: number): void;
   sum_leading(x: Ptr, out: Ptr, outer: number, inner: number): void;
+  gather_rows(x: Ptr, ids: Ptr, out: Ptr, n: number, rows: number, width: number): number;
+  segment_sum(x: Ptr, ids: Ptr, out: Ptr, n: number, inner: number, segments: number): void;
+  cumsum_last(x: Ptr, out: Ptr, outer: number, len: number, exclusive: number, reverse: number): void;
   bmm(a: Ptr, b: Ptr, c: Ptr, batch: number, m: number, k: number, n: number, ta: number, scratch: Ptr): void;
   adamw(
     p: Ptr,
