@@ -136,6 +136,10 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       removeAddedListeners(listenersBefore);
       if (!ok) throw new Error(`tf.setBackend('${tfName}') returned false`);
       await tf.ready();
+      // tfjs's cpu backend prints an "install our node backend" banner on its
+      // first write; initBackend already reports which backend runs and why.
+      const cpu = tfName === 'cpu' ? (tf.findBackend('cpu') as { firstUse?: boolean } | null) : null;
+      if (cpu?.firstUse === true) cpu.firstUse = false;
     } catch (err) {
       skipped.push({ name, reason: (err as Error).message.split('\n')[0] ?? String(err) });
       continue;
