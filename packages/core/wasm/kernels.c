@@ -416,6 +416,14 @@ EXPORT(bmm)(const f32 *a, const f32 *b, f32 *c, int32_t batch, int32_t m, int32_
  */
 __attribute__((export_name("gather_rows"))) int32_t gather_rows(const int32_t *x, const int32_t *ids, int32_t *out,
                                                                   int32_t n, int32_t rows, int32_t width) {
+  if (width == 1) {
+    for (int32_t i = 0; i < n; i++) {
+      const int32_t id = ids[i];
+      if ((uint32_t)id >= (uint32_t)rows) return i;
+      out[i] = x[id];
+    }
+    return -1;
+  }
   for (int32_t i = 0; i < n; i++) {
     const int32_t id = ids[i];
     if (id < 0 || id >= rows) return i;
@@ -435,6 +443,13 @@ __attribute__((export_name("gather_rows"))) int32_t gather_rows(const int32_t *x
  */
 EXPORT(segment_sum)(const f32 *x, const int32_t *ids, f32 *out, int32_t n, int32_t inner, int32_t segments) {
   for (int64_t i = 0; i < (int64_t)segments * inner; i++) out[i] = 0.0f;
+  if (inner == 1) {
+    for (int32_t s = 0; s < n; s++) {
+      const int32_t id = ids[s];
+      if ((uint32_t)id < (uint32_t)segments) out[id] += x[s];
+    }
+    return;
+  }
   for (int32_t s = 0; s < n; s++) {
     const int32_t id = ids[s];
     if (id < 0 || id >= segments) continue;
@@ -470,4 +485,45 @@ EXPORT(cumsum_last)(const f32 *x, f32 *out, int32_t outer, int32_t len, int32_t 
       }
     }
   }
+}
+
+/*
+ * Element-wise min / max (op 0 / 1) of float32 a and b, b either the same
+ * size as a or one value broadcast (b_scalar). NaN propagates, as in
+ * TensorFlow. The backend's Minimum and Maximum ran ~11 ns a value here.
+ */
+EXPORT(min_max)(const f32 *a, const f32 *b, f32 *out, int32_t n, int32_t b_scalar, int32_t op) {
+  int32_t i = 0;
+  const v128_t bs = wasm_f32x4_splat(b[0]);
+  for (; i + 4 <= n; i += 4) {
+    v128_t x = wasm_v128_load(a + i);
+    v128_t y = b_scalar ? bs : wasm_v128_load(b + i);
+    wasm_v128_store(out + i, op ? wasm_f32x4_max(x, y) : wasm_f32x4_min(x, y));
+  }
+  for (; i < n; i++) {
+    v128_t x = wasm_f32x4_splat(a[i]);
+    v128_t y = wasm_f32x4_splat(b_scalar ? b[0] : b[i]);
+    out[i] = wasm_f32x4_extract_lane(op ? wasm_f32x4_max(x, y) : wasm_f32x4_min(x, y), 0);
+  }
+}
+
+/*
+ * Comparisons of float32 a and b (b the same size or one value) into bool
+ * bytes (1 / 0): op 0 a < b, 1 a <= b, 2 a > b, 3 a >= b. Min and max's
+ * gradients are built on them; the backend's took ~5 ns a value.
+ */
+__attribute__((export_name("compare"))) void compare(const f32 *a, const f32 *b, uint8_t *out, int32_t n,
+                                                      int32_t b_scalar, int32_t op) {
+  for (int32_t i = 0; i < n; i++) {
+    const f32 x = a[i];
+    const f32 y = b_scalar ? b[0] : b[i];
+    out[i] = (uint8_t)(op == 0 ? x < y : op == 1 ? x <= y : op == 2 ? x > y : x >= y);
+  }
+}
+
+/* float32 -> int32 toward zero (saturating; NaN -> 0), like the backend's Cast but vectorised. */
+EXPORT(cast_f32_i32)(const f32 *x, int32_t *out, int32_t n) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, wasm_i32x4_trunc_sat_f32x4(wasm_v128_load(x + i)));
+  for (; i < n; i++) out[i] = wasm_i32x4_extract_lane(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_splat(x[i])), 0);
 }

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulGradTransposed } from './batch-mat-mul-grad-transposed.js';
 import { makeSimdBatchMatMul } from './batch-mat-mul-wasm.js';
-import { makeAliasCast } from './cast-wasm-alias.js';
+import { makeWasmCast } from './cast-wasm.js';
+import { makeWasmCompare, makeWasmMinMax } from './compare-min-max-wasm.js';
 import { makeWasmCumsum } from './cumsum-wasm.js';
 import { fusedGeluGradConfig, fusedGeluGradSimdConfig, fusedGeluSimdConfig } from './fused-gelu-simd.js';
 import {
@@ -47,8 +48,14 @@ const PLAIN_WASM_WRAPPERS: [string, (original: tf.KernelFunc) => tf.KernelConfig
   [tf.Identity, makeAliasIdentity],
   [tf.Transpose, makeWasmTranspose],
   [tf.SplitV, makeCopySplitV],
-  [tf.Cast, makeAliasCast],
+  [tf.Cast, makeWasmCast],
   [tf.Cumsum, makeWasmCumsum],
+  [tf.Minimum, makeWasmMinMax(tf.Minimum, 0)],
+  [tf.Maximum, makeWasmMinMax(tf.Maximum, 1)],
+  [tf.Less, makeWasmCompare(tf.Less, 0)],
+  [tf.LessEqual, makeWasmCompare(tf.LessEqual, 1)],
+  [tf.Greater, makeWasmCompare(tf.Greater, 2)],
+  [tf.GreaterEqual, makeWasmCompare(tf.GreaterEqual, 3)],
 ];
 const ours = new Map<string, tf.KernelFunc>();
 const replaced = new Map<string, tf.KernelConfig>();

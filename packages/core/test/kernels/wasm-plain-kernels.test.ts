@@ -20,6 +20,12 @@ async function both<T extends number[][]>(fn: () => T): Promise<[T, T]> {
     'SplitV',
     'Cast',
     'Cumsum',
+    'Minimum',
+    'Maximum',
+    'Less',
+    'LessEqual',
+    'Greater',
+    'GreaterEqual',
   ]);
   expect(tf.getKernel('LabFusedLayerNorm', 'wasm')).toBeTruthy();
   expect(tf.getKernel('LabFusedGelu', 'wasm')).toBeTruthy();
@@ -275,6 +281,38 @@ describe('plain-wasm kernels vs cpu', () => {
     expect(neg).toEqual(pos);
   });
 
+  it('Minimum, Maximum and comparisons (same shape, a single value on either side, NaN; other broadcasts fall back) match cpu', async () => {
+    const [w, c] = await both(() => {
+      const vals = randomArray(4 * 9, 51).map((v, i) => (i % 7 === 3 ? 0.25 : v));
+      vals[5] = Number.NaN;
+      const x = tf.tensor2d(vals, [4, 9]);
+      const y = tf.tensor2d(randomArray(4 * 9, 52), [4, 9]);
+      const s = tf.scalar(0.25);
+      const col = tf.tensor2d(randomArray(4, 53), [4, 1]);
+      const out: number[][] = [];
+      for (const [p, q] of [
+        [x, y],
+        [x, s],
+        [s, x],
+        [x, col],
+      ] as [tf.Tensor, tf.Tensor][]) {
+        out.push(data(tf.minimum(p, q)), data(tf.maximum(p, q)));
+        for (const cmp of [tf.less, tf.lessEqual, tf.greater, tf.greaterEqual]) out.push(data(cmp(p, q)));
+      }
+      const g = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+        tf.sum(tf.add(tf.minimum(p, 0.1), tf.maximum(p, q))),
+      );
+      out.push(...g([y, tf.tensor2d(randomArray(4 * 9, 54), [4, 9])]).map(data));
+      return out;
+    });
+    expect(w.length).toBe(c.length);
+    for (let i = 0; i < w.length; i++) {
+      expect(w[i]!.map((v) => (Number.isNaN(v) ? 'NaN' : v))).toEqual(
+        c[i]!.map((v) => (Number.isNaN(v) ? 'NaN' : v)),
+      );
+    }
+  });
+
   it('same-dtype Cast aliases; real casts convert', async () => {
     const [w, c] = await both(() => {
       const x = tf.tensor1d([1.5, -2.25, 3]);
@@ -282,6 +320,7 @@ describe('plain-wasm kernels vs cpu', () => {
         data(tf.cast(x, 'float32')),
         data(tf.cast(x, 'int32')),
         data(tf.cast(tf.cast(x, 'int32'), 'float32')),
+        data(tf.cast(tf.tensor1d([0.5, -0.5, 2.9999, -7.99, 1e6 + 0.5, 16777216, 3, -2, 9.75]), 'int32')),
       ];
     });
     expect(w).toEqual(c);

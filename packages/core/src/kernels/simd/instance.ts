@@ -40,6 +40,9 @@ export interface SimdKernels {
   gather_rows(x: Ptr, ids: Ptr, out: Ptr, n: number, rows: number, width: number): number;
   segment_sum(x: Ptr, ids: Ptr, out: Ptr, n: number, inner: number, segments: number): void;
   cumsum_last(x: Ptr, out: Ptr, outer: number, len: number, exclusive: number, reverse: number): void;
+  min_max(a: Ptr, b: Ptr, out: Ptr, n: number, bScalar: number, op: number): void;
+  compare(a: Ptr, b: Ptr, out: Ptr, n: number, bScalar: number, op: number): void;
+  cast_f32_i32(x: Ptr, out: Ptr, n: number): void;
   bmm(a: Ptr, b: Ptr, c: Ptr, batch: number, m: number, k: number, n: number, ta: number, scratch: Ptr): void;
   adamw(
     p: Ptr,
