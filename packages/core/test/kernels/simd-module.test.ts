@@ -5,6 +5,7 @@
  * matches its C source when the toolchain is here to rebuild it.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const hasToolchain = ['clang-14', 'wasm-ld-14', 'llvm-objdump-14'].every(
   (tool) => spawnSync(tool, ['--version']).status === 0,
 );
+// The binary is reproducible with the compiler that built it (named in the generated file's header).
+const sameCompiler =
+  hasToolchain &&
+  readFileSync(join(root, 'packages/core/src/kernels/simd/kernels-wasm.ts'), 'utf8').includes(
+    `built with ${spawnSync('clang-14', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]!.trim()}.`,
+  );
 
 describe('wasm SIMD kernel module', () => {
   const bytes = new Uint8Array(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
@@ -63,11 +70,12 @@ describe('wasm SIMD kernel module', () => {
     expect(ids).not.toContain(11); // data
   });
 
-  it.skipIf(!hasToolchain)('is what scripts/build-wasm-kernels.mjs builds from kernels.c', () => {
+  it.skipIf(!sameCompiler)('is what scripts/build-wasm-kernels.mjs builds from kernels.c', () => {
     const r = spawnSync(process.execPath, [join(root, 'scripts/build-wasm-kernels.mjs'), '--check'], {
       encoding: 'utf8',
     });
     expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('matches');
     expect(r.status).toBe(0);
   });
 });
