@@ -7,7 +7,7 @@
  * value; other broadcasts and dtypes fall through to the original.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { offsetOf, simdKernelsFor } from './simd/instance.js';
+import { offsetOf, type SimdKernels, simdKernelsFor } from './simd/instance.js';
 import { isWasmInternals } from './wasm-internals.js';
 
 type Operands = { a: tf.TensorInfo; b: tf.TensorInfo; swapped: boolean; n: number; outShape: number[] };
@@ -27,8 +27,20 @@ function operands(x: tf.TensorInfo, y: tf.TensorInfo): Operands | undefined {
   return undefined;
 }
 
-/** Minimum (op 0) or Maximum (op 1). */
-export function makeWasmMinMax(kernelName: string, op: 0 | 1) {
+/** One of these kernels: `run` gets the operands' and output's heap offsets. */
+function makeBinary(
+  kernelName: string,
+  outDtype: 'float32' | 'bool',
+  run: (
+    simd: SimdKernels,
+    a: number,
+    b: number,
+    out: number,
+    n: number,
+    bScalar: number,
+    swapped: boolean,
+  ) => void,
+) {
   return (original: tf.KernelFunc): tf.KernelConfig => ({
     kernelName,
     backendName: 'wasm',
@@ -38,49 +50,28 @@ export function makeWasmMinMax(kernelName: string, op: 0 | 1) {
       const simd = isWasmInternals(backend) ? simdKernelsFor(backend) : undefined;
       const ops = operands(a, b);
       if (!simd || !ops || !isWasmInternals(backend)) return original(args);
-      const out = backend.makeOutput(ops.outShape, 'float32');
+      const out = backend.makeOutput(ops.outShape, outDtype);
       if (ops.n > 0) {
         const bScalar = tf.util.sizeFromShape(ops.b.shape) === 1 && ops.n !== 1 ? 1 : 0;
-        simd.min_max(
-          offsetOf(backend, ops.a),
-          offsetOf(backend, ops.b),
-          offsetOf(backend, out),
-          ops.n,
-          bScalar,
-          op,
-        );
+        const [aOff, bOff] = [offsetOf(backend, ops.a), offsetOf(backend, ops.b)];
+        run(simd, aOff, bOff, offsetOf(backend, out), ops.n, bScalar, ops.swapped);
       }
       return out;
     },
   });
 }
 
+/** Minimum (op 0) or Maximum (op 1): symmetric, so swapped operands need nothing. */
+export function makeWasmMinMax(kernelName: string, op: 0 | 1) {
+  return makeBinary(kernelName, 'float32', (simd, a, b, out, n, bScalar) =>
+    simd.min_max(a, b, out, n, bScalar, op),
+  );
+}
+
 /** Less (0), LessEqual (1), Greater (2), GreaterEqual (3); swapped operands mirror the order. */
 export function makeWasmCompare(kernelName: string, op: 0 | 1 | 2 | 3) {
   const mirrored = [2, 3, 0, 1][op]!;
-  return (original: tf.KernelFunc): tf.KernelConfig => ({
-    kernelName,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { inputs, backend } = args;
-      const { a, b } = inputs as unknown as { a: tf.TensorInfo; b: tf.TensorInfo };
-      const simd = isWasmInternals(backend) ? simdKernelsFor(backend) : undefined;
-      const ops = operands(a, b);
-      if (!simd || !ops || !isWasmInternals(backend)) return original(args);
-      const out = backend.makeOutput(ops.outShape, 'bool');
-      if (ops.n > 0) {
-        const bScalar = tf.util.sizeFromShape(ops.b.shape) === 1 && ops.n !== 1 ? 1 : 0;
-        const code = ops.swapped ? mirrored : op;
-        simd.compare(
-          offsetOf(backend, ops.a),
-          offsetOf(backend, ops.b),
-          offsetOf(backend, out),
-          ops.n,
-          bScalar,
-          code,
-        );
-      }
-      return out;
-    },
-  });
+  return makeBinary(kernelName, 'bool', (simd, a, b, out, n, bScalar, swapped) =>
+    simd.compare(a, b, out, n, bScalar, swapped ? mirrored : op),
+  );
 }
