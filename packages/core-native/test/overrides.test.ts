@@ -123,7 +123,10 @@ describe('GatherV2 on axis 0', () => {
       'int32',
     );
     const idx = tf.tensor2d([0, 5, 39, 5, 2, 2, 17, 0], [2, 4], 'int32');
-    for (const x of [table, intTable, tf.reshape(table, [40, 4, 4])]) {
+    // Also single values (rows of 4 bytes take a plain copy loop), float32 and int32.
+    const flat = tf.reshape(table, [640]);
+    const flatInt = tf.reshape(intTable, [120]);
+    for (const x of [table, intTable, tf.reshape(table, [40, 4, 4]), flat, flatInt]) {
       const expected = onOriginalKernels(() => tf.gather(x, idx));
       const spy = vi.spyOn(addonObject(), 'gatherRows');
       const actual = tf.gather(x, idx);
@@ -135,7 +138,7 @@ describe('GatherV2 on axis 0', () => {
       await expectNoLeak(() => tf.dispose(tf.gather(x, idx)));
       tf.dispose([expected, actual]);
     }
-    tf.dispose([table, intTable, idx]);
+    tf.dispose([table, intTable, idx, flat, flatInt]);
   });
 
   it('leaves other axes and batchDims to the original kernel', async () => {
