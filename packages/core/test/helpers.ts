@@ -40,6 +40,10 @@ export function expectClose(
   let worst = 0;
   let at = -1;
   for (let i = 0; i < actual.length; i++) {
+    // NaN compares false with everything, so it would slip past the error check: match it explicitly.
+    if (Number.isNaN(actual[i]!) !== Number.isNaN(expected[i]!)) {
+      expect.fail(`element ${i}: ${actual[i]} vs ${expected[i]} (NaN on one side only)`);
+    }
     const err = Math.abs(actual[i]! - expected[i]!) - rtol * Math.abs(expected[i]!);
     if (err > worst) {
       worst = err;
