@@ -7,7 +7,6 @@
  */
 import { LabError } from '@lab/core';
 import { z } from 'zod';
-import { createRng } from '../rng.js';
 import { generateWordProblems, type WordProblem } from './word-problems.js';
 
 /** One comparison problem. */
@@ -39,52 +38,93 @@ function body(p: WordProblem): string {
   return p.question.replace(/\s*How many [^?]+\?$/, '');
 }
 
+/** Pool sizes tried in turn: the first is usually enough; the last bounds the work. */
+function poolSizes(n: number): number[] {
+  const first = n * 4 + 8;
+  return [first, first * 2, first * 4, first * 8];
+}
+
+function itemOf(p: WordProblem): string {
+  return /^\w+ has \d+ (\w+)\./.exec(p.question)![1];
+}
+
+function nameOf(p: WordProblem): string {
+  return p.question.split(' ')[0];
+}
+
 /**
- * Generates seeded yes/no comparisons, balanced between yes and no.
- *
- * @example
- * const [c] = generateComparisonProblems({ n: 1, seed: 2 });
- * c.question; // '… Does Mia have more apples than Leo now?'
- * c.cotSteps.at(-1); // 'The answer is no.'
+ * Pairs problems greedily: each unused problem takes the first later unused
+ * one with the same item, another person and a different final value.
  */
-export function generateComparisonProblems(options: ComparisonOptions = {}): ComparisonProblem[] {
-  const o = ComparisonOptionsSchema.parse(options);
-  const rng = createRng(o.seed ^ 0x5bd1e995);
-  const pool = generateWordProblems({
-    n: o.n * 4 + 8,
-    seed: o.seed,
-    split: o.split,
-    minSteps: o.minSteps,
-    maxSteps: o.maxSteps,
-    operandMin: o.operandMin,
-    operandMax: o.operandMax,
-  });
-  const out: ComparisonProblem[] = [];
+function pairUp(pool: WordProblem[], want: number): [WordProblem, WordProblem][] {
+  const pairs: [WordProblem, WordProblem][] = [];
   const used = new Set<number>();
-  for (let i = 0; i < pool.length && out.length < o.n; i++) {
+  for (let i = 0; i < pool.length && pairs.length < want; i++) {
     if (used.has(i)) continue;
     const a = pool[i];
-    const itemA = /^\w+ has \d+ (\w+)\./.exec(a.question)![1];
-    const nameA = a.question.split(' ')[0];
-    const wantYes = rng.next() < 0.5;
-    const j = pool.findIndex((b, k) => {
-      if (k <= i || used.has(k)) return false;
-      const itemB = /^\w+ has \d+ (\w+)\./.exec(b.question)![1];
-      const nameB = b.question.split(' ')[0];
-      return (
-        itemB === itemA &&
-        nameB !== nameA &&
-        b.answerValue !== a.answerValue &&
-        a.answerValue > b.answerValue === wantYes
-      );
-    });
+    const itemA = itemOf(a);
+    const nameA = nameOf(a);
+    const j = pool.findIndex(
+      (b, k) =>
+        k > i &&
+        !used.has(k) &&
+        itemOf(b) === itemA &&
+        nameOf(b) !== nameA &&
+        b.answerValue !== a.answerValue,
+    );
     if (j < 0) continue;
     used.add(i);
     used.add(j);
-    const b = pool[j];
-    const nameB = b.question.split(' ')[0];
+    pairs.push([a, pool[j]]);
+  }
+  return pairs;
+}
+
+/**
+ * Generates seeded yes/no comparisons, balanced between yes and no: answers
+ * alternate yes, no, yes, … so the counts differ by at most one.
+ *
+ * @example
+ * const [c] = generateComparisonProblems({ n: 1, seed: 2 });
+ * c.question; // 'Max has 273 coins. He splits his coins into 7 equal piles and keeps one pile. Sam has 65 coins. … Does Max have more coins than Sam now?'
+ * c.cotSteps.at(-1); // 'The answer is yes.'
+ */
+export function generateComparisonProblems(options: ComparisonOptions = {}): ComparisonProblem[] {
+  const o = ComparisonOptionsSchema.parse(options);
+  let pairs: [WordProblem, WordProblem][] = [];
+  // The word-problem generator is sequential in its seed, so a larger pool
+  // extends the smaller one; grow it until enough pairs exist.
+  for (const size of poolSizes(o.n)) {
+    const pool = generateWordProblems({
+      n: size,
+      seed: o.seed,
+      split: o.split,
+      minSteps: o.minSteps,
+      maxSteps: o.maxSteps,
+      operandMin: o.operandMin,
+      operandMax: o.operandMax,
+    });
+    pairs = pairUp(pool, o.n);
+    if (pairs.length >= o.n) break;
+  }
+  if (pairs.length < o.n) {
+    throw new LabError(
+      'WORLD_EXHAUSTED',
+      `generateComparisonProblems: found ${pairs.length} of ${o.n} pairs`,
+      {
+        found: pairs.length,
+      },
+    );
+  }
+  const out: ComparisonProblem[] = [];
+  for (const [p, q] of pairs) {
+    const wantYes = out.length % 2 === 0;
+    // Order the pair so that "does the first have more?" has the wanted answer.
+    const [a, b] = p.answerValue > q.answerValue === wantYes ? [p, q] : [q, p];
+    const nameA = nameOf(a);
+    const nameB = nameOf(b);
     const answer = a.answerValue > b.answerValue ? 'yes' : 'no';
-    const question = `${body(a)} ${body(b)} Does ${nameA} have more ${itemA} than ${nameB} now?`;
+    const question = `${body(a)} ${body(b)} Does ${nameA} have more ${itemOf(a)} than ${nameB} now?`;
     const cotSteps = [
       ...a.cotSteps.slice(0, -1),
       ...b.cotSteps.slice(0, -1),
@@ -100,11 +140,6 @@ export function generateComparisonProblems(options: ComparisonOptions = {}): Com
       second: b,
       cotSteps,
       cot: cotSteps.join(' '),
-    });
-  }
-  if (out.length < o.n) {
-    throw new LabError('WORLD_EXHAUSTED', `generateComparisonProblems: found ${out.length} of ${o.n} pairs`, {
-      found: out.length,
     });
   }
   return out;

@@ -15,11 +15,31 @@ describe('yes/no comparison template', () => {
 
   it('is balanced, seeded and distinct', () => {
     const yes = cs.filter((c) => c.answer === 'yes').length;
-    expect(yes).toBeGreaterThan(70);
-    expect(yes).toBeLessThan(130);
+    expect(yes).toBe(100);
     expect(generateComparisonProblems({ n: 10, seed: 4 })).toEqual(
       generateComparisonProblems({ n: 10, seed: 4 }),
     );
     expect(new Set(cs.map((c) => c.question)).size).toBe(cs.length);
+  });
+
+  it('keeps yes and no within one of each other for small and odd n', () => {
+    for (const n of [1, 5, 20]) {
+      for (const seed of [0, 1, 2, 3]) {
+        const list = generateComparisonProblems({ n, seed });
+        expect(list).toHaveLength(n);
+        const yes = list.filter((c) => c.answer === 'yes').length;
+        expect(Math.abs(yes - (n - yes))).toBeLessThanOrEqual(1);
+        for (const c of list) {
+          expect(c.answer).toBe(c.first.answerValue > c.second.answerValue ? 'yes' : 'no');
+          expect(c.first.question.split(' ')[0]).not.toBe(c.second.question.split(' ')[0]);
+        }
+      }
+    }
+  });
+
+  it('runs the documented example (n: 1, seed: 2)', () => {
+    const [c] = generateComparisonProblems({ n: 1, seed: 2 });
+    expect(c.question).toMatch(/^Max has 273 coins\..* Does Max have more coins than Sam now\?$/);
+    expect(c.cotSteps.at(-1)).toBe('The answer is yes.');
   });
 });
