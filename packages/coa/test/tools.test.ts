@@ -34,6 +34,15 @@ describe('tools', () => {
     await expect(calc.call('x + y = 3')).rejects.toThrow(/exactly one unknown/);
   });
 
+  it('equation solver returns the nearest double, not a rounded display value', async () => {
+    const calc = equationSolverTool();
+    const third = Number(await calc.call('1 / 3'));
+    expect(third).toBe(1 / 3);
+    expect(third * 3).toBe(1);
+    expect(await calc.call('3 * x = 1')).toBe(1 / 3);
+    expect(await calc.call('2 / 3')).toBe(2 / 3);
+  });
+
   it('BM25 search ranks the matching document first and honours a rank option', async () => {
     const wiki = bm25SearchTool(DOCS);
     expect(await wiki.call('director of the film Alien')).toBe(DOCS[0].text);

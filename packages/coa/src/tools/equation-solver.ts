@@ -4,7 +4,6 @@
  * safe parser (never JavaScript evaluation).
  */
 import { evaluateExpression, parseExpression, solveLinearSystem } from '@lab/tasks';
-import { formatValue } from '../reify.js';
 import type { Tool } from './types.js';
 
 /**
@@ -26,7 +25,8 @@ export function equationSolverTool(opts: { name?: string; allowPercent?: boolean
       if (eq < 0) {
         const r = evaluateExpression(text, new Map(), arith);
         if (!r.ok) throw new Error(`${r.issue.code}: ${r.issue.message}`);
-        return Number(formatValue(r.value));
+        // The nearest double, not a 6-place display string: 1/3 stays 0.3333333333333333.
+        return r.value.toNumber();
       }
       const l = parseExpression(text.slice(0, eq), arith);
       const rr = parseExpression(text.slice(eq + 1), arith);
@@ -36,7 +36,7 @@ export function equationSolverTool(opts: { name?: string; allowPercent?: boolean
       if (s.unknown.length !== 0 || s.values.size !== 1) {
         throw new Error(`cannot solve "${text}" for exactly one unknown (${s.equations.get('q')?.status})`);
       }
-      return Number(formatValue([...s.values.values()][0]));
+      return [...s.values.values()][0].toNumber();
     },
   };
 }
