@@ -16,6 +16,12 @@ it('the demo merges three tiny experts and reports the router choices per domain
       for (const shares of perLayer) expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
     }
     expect(r.table).toContain('| arith | 0 |');
+    // The router sees the tokens: a router that ignored its input (or shares
+    // computed from the wrong tensor) would give every domain the same shares.
+    const layer0 = Object.values(r.routing).map((perLayer) =>
+      perLayer[0]!.map((x) => x.toFixed(6)).join(','),
+    );
+    expect(new Set(layer0).size).toBeGreaterThan(1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
