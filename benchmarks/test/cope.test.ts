@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { runCopeBenchmark } from '../../../benchmarks/cope.js';
+import { runCopeBenchmark } from '../cope.js';
 
 it('benchmarks/cope.ts --smoke trains every scheme on every task and prints the tables', async () => {
   const lines: string[] = [];
