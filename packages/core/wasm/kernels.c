@@ -521,7 +521,10 @@ __attribute__((export_name("compare"))) void compare(const f32 *a, const f32 *b,
   }
 }
 
-/* float32 -> int32 toward zero (saturating; NaN -> 0), like the backend's Cast but vectorised. */
+/*
+ * float32 -> int32 toward zero, vectorised. Out of int32's range it saturates
+ * (NaN -> 0); tfjs's cpu backend wraps there instead (Int32Array: 3e9 -> -1294967296).
+ */
 EXPORT(cast_f32_i32)(const f32 *x, int32_t *out, int32_t n) {
   int32_t i = 0;
   for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, wasm_i32x4_trunc_sat_f32x4(wasm_v128_load(x + i)));

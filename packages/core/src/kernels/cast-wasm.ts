@@ -3,7 +3,8 @@
  * alias (reference count) instead of a copy, since tfjs's gradients cast
  * float32 to float32 routinely. float32 -> int32: core's vectorised wasm
  * kernel (the backend's loop took ~1.7 ns a value; CoPE casts 4M indices a
- * step). Other conversions fall through to the original.
+ * step); it saturates outside int32's range where tfjs's cpu backend wraps.
+ * Other conversions fall through to the original.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { offsetOf, simdKernelsFor } from './simd/instance.js';

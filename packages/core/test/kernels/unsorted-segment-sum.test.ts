@@ -4,9 +4,9 @@ import { initBackend, tf } from '../../src/index.js';
 import { segmentSumInto } from '../../src/kernels/segment-sum-impl.js';
 import { expectClose } from '../helpers.js';
 
-/** Runs fn on a backend and returns plain arrays. */
+/** Runs fn on a backend and returns plain arrays (wasm without the accelerator: core's own kernels). */
 async function on<T>(backend: 'wasm' | 'cpu', fn: () => T): Promise<T> {
-  await initBackend({ prefer: backend });
+  await initBackend({ prefer: backend, native: false });
   return fn();
 }
 
@@ -52,6 +52,27 @@ describe('UnsortedSegmentSum kernels', () => {
         );
         expectClose(got, loop, 1e-5);
       }
+      // int32 takes the JavaScript path on wasm (the wasm kernel is float32 only).
+      const xi = c.x.map((v) => Math.round(v * 100));
+      const loopI = new Array(c.numSegments * c.inner).fill(0);
+      c.ids.forEach((id, r) => {
+        if (id < 0 || id >= c.numSegments) return;
+        for (let k = 0; k < c.inner; k++) loopI[id * c.inner + k] += xi[r * c.inner + k]!;
+      });
+      const gotI = await on('wasm', () =>
+        tf.tidy(() =>
+          Array.from(
+            tf
+              .unsortedSegmentSum(
+                tf.tensor2d(xi, [c.rows, c.inner], 'int32'),
+                tf.tensor1d(c.ids, 'int32'),
+                c.numSegments,
+              )
+              .dataSync(),
+          ),
+        ),
+      );
+      expect(gotI).toEqual(loopI);
     }
   });
 

@@ -42,14 +42,14 @@ describe('@lab/core as a packed npm package', () => {
   const script = `
     const info = await core.initBackend({ prefer: 'wasm' });
     const y = core.tf.sum(core.tf.tensor1d([1, 2, 3])).dataSync()[0];
-    console.log(JSON.stringify({ backend: info.name, y, hasModule: typeof core.Module }));`;
+    console.log(JSON.stringify({ backend: info.name, simdKernels: info.simdKernels, y, hasModule: typeof core.Module }));`;
 
   it('imports as ESM', () => {
     writeFileSync(join(dir, 'esm.mjs'), `import * as core from '@lab/core';\n${script}`);
     const out = JSON.parse(
       execFileSync('node', ['esm.mjs'], { cwd: dir, encoding: 'utf8' }).trim().split('\n').pop()!,
     );
-    expect(out).toEqual({ backend: 'wasm', y: 6, hasModule: 'function' });
+    expect(out).toEqual({ backend: 'wasm', simdKernels: true, y: 6, hasModule: 'function' });
   });
 
   it('requires as CJS', () => {
@@ -57,7 +57,7 @@ describe('@lab/core as a packed npm package', () => {
     const out = JSON.parse(
       execFileSync('node', ['cjs.cjs'], { cwd: dir, encoding: 'utf8' }).trim().split('\n').pop()!,
     );
-    expect(out).toEqual({ backend: 'wasm', y: 6, hasModule: 'function' });
+    expect(out).toEqual({ backend: 'wasm', simdKernels: true, y: 6, hasModule: 'function' });
   });
 
   it('ships types and only dist', () => {
