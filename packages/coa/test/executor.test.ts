@@ -63,6 +63,22 @@ describe('CoAModel executors', () => {
     expect(inter.results[0].reification.calls.every((c) => c.status === 'ok')).toBe(true);
   });
 
+  it('scores numbers numerically and text exactly (an unresolved "y3" never matches 3)', async () => {
+    const cases = [
+      { question: 'Q1', chain: ' [1,000 + 250 = y1]. The answer is y1.', gold: '1,250', want: true },
+      { question: 'Q2', chain: ' [1 / 4 = y1]. The answer is y1.', gold: 0.25, want: true },
+      { question: 'Q3', chain: ' [1 + 2 = y1]. The answer is y1.', gold: '4', want: false },
+      { question: 'Q4', chain: ' The answer is y3 apples.', gold: 3, want: false },
+      { question: 'Q5', chain: ' The answer is South Shields.', gold: 'south shields', want: true },
+    ];
+    const model = new SimulatedChainModel(new Map(cases.map((c) => [c.question, c.chain])), 0);
+    const coa = new CoAModel(model, []);
+    for (const c of cases) {
+      const r = await coa.answer({ question: c.question, gold: c.gold });
+      expect([c.question, r.correct]).toEqual([c.question, c.want]);
+    }
+  });
+
   it('few-shot exemplars parse and reify cleanly', () => {
     const p = fewShotPrompt('What is 2 + 2?');
     expect(p.endsWith('Question: What is 2 + 2?\nAnswer:')).toBe(true);

@@ -6,12 +6,16 @@
  * earlier result become that placeholder, later mentions of a result become
  * its placeholder, and `#### n` becomes `The answer is yK.`
  */
-import { type Gsm8kRecord, parseExpression, type WordProblem } from '@lab/tasks';
+import { type Gsm8kRecord, numericMatch, parseExpression, type WordProblem } from '@lab/tasks';
 import { reify } from '../reify.js';
 import type { ChainRecord } from './formats.js';
 
+/** Equal up to 1e-9 (relative, or absolute near zero), by @lab/tasks' exact relaxed match. */
 function sameNumber(a: number, b: number): boolean {
-  return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+  // numericMatch reads `a` back exactly from its shortest decimal form; non-finite values never match.
+  return (
+    Number.isFinite(a) && Number.isFinite(b) && numericMatch(String(a), b, { relTol: 1e-9, absTol: 1e-9 })
+  );
 }
 
 /**

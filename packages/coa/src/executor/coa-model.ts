@@ -8,6 +8,7 @@
  */
 import { LabError } from '@lab/core';
 import type { GenerateRequestInput, LanguageModel } from '@lab/lm';
+import { exactMatch, numericMatch } from '@lab/tasks';
 import { z } from 'zod';
 import type { TimingRecord, TraceRecord } from '../data/formats.js';
 import { type ParseChainOptions, parseChain } from '../parser.js';
@@ -84,13 +85,18 @@ export interface ExecutorRun {
   traces: TraceRecord[];
 }
 
+/** A whole answer that is one number (`1,250`, `-3.5`, `1e3`). */
+const PLAIN_NUMBER = /^-?(?:\d{1,3}(?:,\d{3})+|\d*)\.?\d+(?:[eE][+-]?\d+)?$/;
+
 function isCorrect(pred: string | null, gold: string | number | undefined): boolean | undefined {
   if (gold === undefined) return undefined;
   if (pred === null) return false;
-  const p = Number(pred.replace(/,/g, ''));
-  const g = typeof gold === 'number' ? gold : Number(String(gold).replace(/,/g, ''));
-  if (Number.isFinite(p) && Number.isFinite(g)) return Math.abs(p - g) <= 1e-9 * Math.max(1, Math.abs(g));
-  return pred.trim().toLowerCase() === String(gold).trim().toLowerCase();
+  // Numeric comparison only when both sides are plain numbers: numericMatch
+  // alone would read the 3 out of an unresolved answer such as "y3".
+  const numeric =
+    PLAIN_NUMBER.test(pred.trim()) && (typeof gold === 'number' || PLAIN_NUMBER.test(gold.trim()));
+  if (numeric) return numericMatch(pred, gold, { relTol: 1e-9, absTol: 1e-9 });
+  return exactMatch(pred, String(gold));
 }
 
 /**
