@@ -3,8 +3,9 @@
  * fast enough, and pins its thread count. Nothing here runs at import time.
  *
  * Why these checks: an old OpenBLAS on a processor it misdetects can return
- * wrong products, and Debian's reference libblas3 (about 3 GFLOP/s here)
- * would be slower than the wasm backend's own plain matmul (about 15).
+ * wrong products, and a slow library (Debian's reference libblas3 does about
+ * 3 GFLOP/s here) would be slower than the matmul @lab/core runs on plain wasm
+ * (its SIMD kernel, 33-42 GFLOP/s on the model shapes). OpenBLAS does ~100.
  */
 import type { NativeAddon } from './addon.js';
 
@@ -22,15 +23,19 @@ export const BLAS_CANDIDATES: readonly string[] = [
   'libblas.so.3',
 ];
 
-/** Below this single-call sgemm throughput (GFLOP/s on 256^3) a library is refused. */
-export const DEFAULT_MIN_GFLOPS = 8;
+/**
+ * Below this single-call sgemm throughput (GFLOP/s on 256^3, best of five) a
+ * library is refused: a little under core's plain-wasm matmul, since the
+ * accelerator's fused kernels still pay off with a BLAS about as fast.
+ */
+export const DEFAULT_MIN_GFLOPS = 32;
 
 export interface BlasOptions {
   /** A library path or soname; only this one is tried. Default: LAB_BLAS_LIB, else BLAS_CANDIDATES. */
   library?: string;
   /** BLAS threads. Default: LAB_BLAS_THREADS, else 1 (a second thread spins on the core JavaScript needs). */
   threads?: number;
-  /** Refuse a library slower than this (GFLOP/s, sgemm 256^3). Default: LAB_BLAS_MIN_GFLOPS, else 8. */
+  /** Refuse a library slower than this (GFLOP/s, sgemm 256^3). Default: LAB_BLAS_MIN_GFLOPS, else 32. */
   minGflops?: number;
 }
 
@@ -154,7 +159,7 @@ function measureGflops(addon: NativeAddon): number {
  * checks its products and measures it; refuses it when slower than minGflops.
  *
  * @example
- * const r = openBlas(addon, { minGflops: 8 });
+ * const r = openBlas(addon, { minGflops: 32 });
  * console.log(r.ok ? `${r.info.vendor} ${r.info.gflops} GFLOP/s` : r.reason);
  */
 export function openBlas(addon: NativeAddon, options: BlasOptions = {}): BlasResult {
