@@ -1,6 +1,6 @@
 /**
  * The JSONL record formats of the spec (§3): problems, chains, traces and
- * timing, as zod schemas (read and write them with @lab/lm's `readJsonl` /
+ * timing, as zod schemas (read and write them with @lab/core's `readJsonl` /
  * `writeJsonl`, which name file and line in errors).
  */
 import { z } from 'zod';
