@@ -5,7 +5,9 @@
  * questions by greedy decoding, forward and reverse separately. Prints one
  * table per task and budget (data- and compute-matched never mixed), checks
  * the spec's pass criteria and says plainly which hold; writes
- * benchmarks/results/reverse-train.json (or --out).
+ * benchmarks/results/reverse-train.json (or --out); runs with --task, --arms,
+ * --pairs, --people or --seeds off their defaults write a suffixed file beside it
+ * (e.g. reverse-train-task-bios-seeds-1.json), and --scale spec / --smoke add -spec / -smoke.
  *
  *   pnpm exec tsx --conditions=@lab/source benchmarks/reverse-train.ts [--smoke | --scale default|spec]
  *     [--seeds N] [--task symbolic|bios|all] [--arms data:entity,data:standard,...] [--pairs N] [--people N] [--out FILE]
@@ -13,7 +15,7 @@
  * The spec's setup does not fit an hour on 2 CPU cores; what the default
  * shrinks, and why, is in SHRUNK below and printed with the results.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -49,9 +51,6 @@ if (!['default', 'spec', 'smoke'].includes(scale))
 const seeds = Number(args.seeds ?? (smoke ? 1 : 2));
 const which = args.task;
 const armFilter = args.arms?.split(',').map((a) => a.trim());
-const outPath =
-  args.out ?? join(here, 'results', `reverse-train${scale === 'default' ? '' : `-${scale}`}.json`);
-
 interface TaskSetup {
   name: 'symbolic' | 'bios';
   make: (seed: number) => TaskData;
@@ -64,6 +63,28 @@ interface TaskSetup {
 
 const pairs = Number(args.pairs ?? (scale === 'spec' ? 2000 : 500));
 const people = Number(args.people ?? (scale === 'spec' ? 200 : 40));
+
+// Partial or non-default runs (--task, --arms, --pairs, --people, --seeds) get their own file beside
+// the full grid's, as benchmarks/cope.ts does, so they never overwrite it. Smoke runs keep their own
+// fixed file. Arm keys contain `:`, which some file systems reject, so it becomes `_`.
+const suffix = smoke
+  ? ''
+  : [
+      which !== 'all' ? `task-${which}` : '',
+      armFilter ? `arms-${armFilter.join('+').replaceAll(':', '_')}` : '',
+      args.pairs !== undefined && pairs !== (scale === 'spec' ? 2000 : 500) ? `pairs-${pairs}` : '',
+      args.people !== undefined && people !== (scale === 'spec' ? 200 : 40) ? `people-${people}` : '',
+      args.seeds !== undefined && seeds !== 2 ? `seeds-${seeds}` : '',
+    ]
+      .filter(Boolean)
+      .join('-');
+const outPath =
+  args.out ??
+  join(
+    here,
+    'results',
+    `reverse-train${scale === 'default' ? '' : `-${scale}`}${suffix ? `-${suffix}` : ''}.json`,
+  );
 
 // Spec §5: symbolic 2,000 pairs, 150 epochs, 2 layers, context 32; bios 200 people, 40 epochs, 4 layers,
 // context 128; both d 128, 4 heads, FFN 512, batch 64, lr 1e-3, 100 warmup steps, weight decay 0.1.
@@ -383,8 +404,11 @@ if (armFilter) {
   );
 }
 mkdirSync(dirname(outPath), { recursive: true });
+// Temp file + rename, so an interrupted run never leaves a truncated result.
+const tmpPath = `${outPath}.${process.pid}.tmp`;
 writeFileSync(
-  outPath,
+  tmpPath,
   `${JSON.stringify({ scale, seeds, arms: armFilter ?? 'all', setup: shrunk, backend: info.name, minutes, cpuMinutes, rows, checks }, null, 2)}\n`,
 );
+renameSync(tmpPath, outPath);
 console.log(`wrote ${outPath}`);
