@@ -11,7 +11,8 @@
  *
  *   pnpm exec tsx --conditions=@lab/source benchmarks/core-generate.ts [--quick] [--no-native]
  *
- * Writes benchmarks/results/core-generate.json.
+ * Writes benchmarks/results/core-generate.json (core-generate-plain.json with
+ * --no-native or when the accelerator is off, so the two arms do not overwrite each other).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -126,7 +127,11 @@ async function main(): Promise<void> {
 
   const here = dirname(fileURLToPath(import.meta.url));
   mkdirSync(join(here, 'results'), { recursive: true });
-  const out = join(here, 'results', 'core-generate.json');
+  const out = join(
+    here,
+    'results',
+    info.accelerator.enabled ? 'core-generate.json' : 'core-generate-plain.json',
+  );
   writeFileSync(
     out,
     `${JSON.stringify(

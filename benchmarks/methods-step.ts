@@ -55,6 +55,13 @@ export function methodSpecs(): MethodSpec[] {
     batch: 32,
     seq: 128,
   };
+  // The same counting model with RoPE instead of CoPE: what CoPE's position logits cost a step.
+  const copeRopeBaseline: MethodSpec = {
+    ...cope,
+    method: 'cope baseline: same model, RoPE',
+    config: { ...cope.config, position: { kind: 'rope' } },
+    options: {},
+  };
   // benchmarks/btx.ts (MODEL, BATCH): d 64, 2 layers, 4 heads, FFN 256, context 64, batch 16, char vocab;
   // the dense seed model and the mixed MoE model (4 experts, the package's default top-2 routing).
   const btxBase = {
@@ -138,7 +145,7 @@ export function methodSpecs(): MethodSpec[] {
     batch: 32,
     seq: 96,
   };
-  return [cope, btxDense, btxMoe, reverse, coa, judge];
+  return [cope, copeRopeBaseline, btxDense, btxMoe, reverse, coa, judge];
 }
 
 export interface Timing {
