@@ -70,7 +70,7 @@ describe('evaluateExpression', () => {
       expect(fEq(e.value, r.value), e.text).toBe(true);
       checked++;
     }
-    expect(checked).toBeGreaterThanOrEqual(400);
+    expect(checked).toBe(500); // seed 42 yields 500 valid expressions within 600 draws, as the README says
   });
 
   it('handles precedence, unary minus, right-associative powers and placeholders', () => {
