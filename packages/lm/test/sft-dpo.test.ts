@@ -186,6 +186,40 @@ describe('dpo', () => {
     expect(refAfter.logprobs).toEqual(refBefore.logprobs);
   });
 
+  it('its first-step loss is the DPO formula, computed by hand from policy and reference log-probs', async () => {
+    // Different seeds, so the reference terms matter (identical models would hide a dropped reference).
+    const policy = fresh(21);
+    const reference = fresh(22);
+    const batch = pairs(6, 23);
+    const [beta, nllWeight] = [0.5, 0.7];
+    const score = (m: LocalModel, side: 'chosen' | 'rejected') =>
+      m.logProbsBatch(batch.map((p) => ({ prompt: p.prompt as string, continuation: p[side] as string })));
+    const [pw, pl, rw, rl] = await Promise.all([
+      score(policy, 'chosen'),
+      score(policy, 'rejected'),
+      score(reference, 'chosen'),
+      score(reference, 'rejected'),
+    ]);
+    let pref = 0;
+    let nll = 0;
+    batch.forEach((_, i) => {
+      const margin = pw[i]!.total - rw[i]!.total - (pl[i]!.total - rl[i]!.total);
+      pref += Math.log1p(Math.exp(-beta * margin)); // -log sigmoid(beta * margin)
+      nll += -pw[i]!.total / pw[i]!.logprobs.length;
+    });
+    const expected = pref / batch.length + (nllWeight * nll) / batch.length;
+    const run = await dpo(policy, reference, batch, {
+      beta,
+      nllWeight,
+      steps: 1,
+      batchSize: batch.length,
+      lr: 1e-3,
+      appendEos: false,
+      progress: 'none',
+    });
+    expect(run.losses[0]!).toBeCloseTo(expected, 4);
+  });
+
   it('the NLL term keeps the chosen likelihood up', async () => {
     const train = pairs(32, 9);
     const heldOut = pairs(8, 10);
