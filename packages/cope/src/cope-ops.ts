@@ -99,9 +99,9 @@ export function interpolatedPositionLogits(
  * would try to send an int32 gradient to them. Gradient: scatter-add of dy
  * into Z (UnsortedSegmentSum, as tf.gather's own), none to p.
  *
- * Speed: the flat indices are formed in float32 against a same-shape row
- * offset tensor (cached per shape), because wasm's broadcasting and int32
- * adds run a scalar loop that cost seconds a step at [32, 4, 128, 128].
+ * Speed: the flat indices are formed in float32 (plus a [B, H, Tq, 1] row
+ * offset, broadcast over keys) and cast once: wasm's int32 adds run a scalar
+ * loop that cost seconds a step at [32, 4, 128, 128].
  */
 function gatherFloorCeil(zFlat: tf.Tensor1D, p: tf.Tensor4D, npos: number): tf.Tensor {
   const [b, h, tq, tk] = p.shape;
@@ -124,7 +124,7 @@ function gatherFloorCeil(zFlat: tf.Tensor1D, p: tf.Tensor4D, npos: number): tf.T
   }
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [z, pos, save] = args as [tf.Tensor1D, tf.Tensor4D, tf.GradSaveFunc];
-    const rowBase = rowOffsets(b, h, tq, tk, npos); // [B, H, Tq, Tk], float32
+    const rowBase = rowOffsets(b, h, tq, npos); // [B, H, Tq, 1], float32
     const floorI = tf.add(tf.floor(pos), rowBase); // exact in float32 below 2^24
     const ceilI = tf.add(tf.ceil(pos), rowBase);
     const idx = tf.cast(
@@ -144,17 +144,15 @@ function gatherFloorCeil(zFlat: tf.Tensor1D, p: tf.Tensor4D, npos: number): tf.T
   return op(zFlat, p);
 }
 
-let offsetCache: { key: string; tensor: tf.Tensor4D } | null = null;
-
-/** ((b·H + h)·Tq + i)·npos for every key j: [B, H, Tq, Tk] float32, kept for the latest shape only. */
-function rowOffsets(b: number, h: number, tq: number, tk: number, npos: number): tf.Tensor4D {
-  const key = `${b}/${h}/${tq}/${tk}/${npos}/${tf.getBackend()}`;
-  if (offsetCache?.key === key && !offsetCache.tensor.isDisposed) return offsetCache.tensor;
-  offsetCache?.tensor.dispose();
-  const data = new Float32Array(b * h * tq * tk);
-  for (let r = 0; r < b * h * tq; r++) data.fill(r * npos, r * tk, (r + 1) * tk);
-  offsetCache = { key, tensor: tf.keep(tf.tensor4d(data, [b, h, tq, tk])) };
-  return offsetCache.tensor;
+/**
+ * ((b·H + h)·Tq + i)·npos, the flat offset of each query row of Z: [B, H, Tq, 1]
+ * float32, added with broadcasting over the keys. Small (B·H·Tq values), so
+ * it is built per call rather than cached.
+ */
+function rowOffsets(b: number, h: number, tq: number, npos: number): tf.Tensor4D {
+  const data = new Float32Array(b * h * tq);
+  for (let r = 0; r < data.length; r++) data[r] = r * npos;
+  return tf.tensor4d(data, [b, h, tq, 1]);
 }
 
 function shapeError(arg: string, expected: (number | string)[], actual: readonly number[]): LabError {
