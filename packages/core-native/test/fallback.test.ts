@@ -91,7 +91,9 @@ describe('accelerator fallback', () => {
     process.env.LAB_BLAS_LIB = REFERENCE_BLAS;
     const status = await loadNativeAccelerator();
     expect(status.enabled).toBe(false);
-    expect(status.reason).toMatch(/too slow: [0-9.]+ GFLOP\/s on sgemm 256\^3, below the 32 GFLOP\/s minimum/);
+    expect(status.reason).toMatch(
+      /too slow: [0-9.]+ GFLOP\/s on sgemm 256\^3, below the 32 GFLOP\/s minimum/,
+    );
     expect(matMulIsOriginal()).toBe(true);
     // A lower bar (LAB_BLAS_MIN_GFLOPS) accepts it: it computes correct products.
     process.env.LAB_BLAS_MIN_GFLOPS = '0.1';
